@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Backprop",
+    products: [
+        .library(name: "Backprop", targets: ["Backprop"]),
+        .executable(name: "backprop", targets: ["backprop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // zlib, for gzip-compressed IDX files. Its headers and library are part of the base image.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "Backprop",
+            dependencies: [
+                "CZlib",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            resources: [.copy("Resources/digits.csv")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "backprop",
+            dependencies: [
+                "Backprop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "BackpropTests",
+            dependencies: ["Backprop"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+    ]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+import Backprop
+
+@main
+struct BackpropCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backprop",
+        abstract: "Exact, fast, visible backpropagation.",
+        subcommands: []
+    )
+}
