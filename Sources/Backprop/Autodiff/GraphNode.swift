@@ -1,1 +1,104 @@
-final class GraphNode<Scalar: TensorScalar> {}
+import Synchronization
+
+/// Which transforms are active on this task or thread.
+///
+/// `depth` counts the enclosing derivative transforms (`gradient`, `pullback`, `jvp`, …);
+/// operations record graph nodes only while `depth > 0` and recording is not disabled by
+/// `withoutDerivative(_:)`. Nested transforms (depth > 1) make the backward pass itself
+/// recorded, which is how derivatives of derivatives work.
+enum DifferentiationContext {
+    @TaskLocal static var depth = 0
+    @TaskLocal static var recordingDisabled = false
+
+    /// Whether a differentiable operation should record a graph node now.
+    static var isRecording: Bool { depth > 0 && !recordingDisabled }
+}
+
+/// Source of node identifiers. Identifiers only grow, so a node's inputs always have smaller
+/// identifiers than the node: sorting by identifier is a topological order, and a walk can skip
+/// every node older than the variables being differentiated.
+private let nodeCounter = Atomic<Int>(0)
+
+/// What a rule's pullback receives: the cotangent of the output, the output itself (tracked,
+/// so rules that reuse it stay differentiable) and which inputs need a cotangent.
+public struct PullbackInput<Scalar: TensorScalar> {
+    /// ∂L/∂y, the shape of the output.
+    public let cotangent: Tensor<Scalar>
+    /// The forward output y.
+    public let output: Tensor<Scalar>
+    /// `needs[i]` is false when input i is a constant, so its cotangent may be skipped (nil).
+    public let needs: [Bool]
+}
+
+/// One recorded application of a differentiable operation.
+///
+/// The node keeps what its rules need: the input nodes (nil for constants), their shapes (so the
+/// engine can un-broadcast cotangents), the output's scalars and the two rules. Rules are written
+/// with differentiable `Tensor` operations, so running them while recording builds a graph too.
+final class GraphNode<Scalar: TensorScalar> {
+    typealias Pullback = (PullbackInput<Scalar>) -> [Tensor<Scalar>?]
+    typealias Differential = (_ tangents: [Tensor<Scalar>?], _ output: Tensor<Scalar>) -> Tensor<Scalar>?
+
+    let id: Int
+    let op: String
+    let inputs: [GraphNode?]
+    let inputShapes: [[Int]]
+    let shape: [Int]
+    let outputScalars: [Scalar]
+    let pullback: Pullback
+    let differential: Differential
+
+    init(op: String, inputs: [GraphNode?], inputShapes: [[Int]], shape: [Int], outputScalars: [Scalar],
+         pullback: @escaping Pullback, differential: @escaping Differential) {
+        self.id = nodeCounter.add(1, ordering: .relaxed).newValue
+        self.op = op
+        self.inputs = inputs
+        self.inputShapes = inputShapes
+        self.shape = shape
+        self.outputScalars = outputScalars
+        self.pullback = pullback
+        self.differential = differential
+    }
+
+    /// The output as a tracked tensor (the value a rule may reuse).
+    var output: Tensor<Scalar> { Tensor(shape: shape, scalars: outputScalars, node: self) }
+}
+
+extension Tensor {
+    /// Attaches a derivative rule to a value computed by a kernel.
+    ///
+    /// When no derivative is being taken, or every input is a constant, the value is returned
+    /// untracked and the rules are dropped. Otherwise a node is recorded whose inputs are the
+    /// inputs' nodes.
+    ///
+    /// - Parameters:
+    ///   - op: the operation's name, used in error messages and graph dumps.
+    ///   - pullback: the VJP: cotangent of the output ↦ cotangent of each input (nil = zero).
+    ///     A cotangent may have the output's broadcast shape; the engine sums it down.
+    ///   - differential: the JVP: tangents of the inputs (nil = zero) ↦ tangent of the output.
+    static func recorded(_ op: String, value: Tensor, inputs: [Tensor],
+                         pullback: @escaping GraphNode<Scalar>.Pullback,
+                         differential: @escaping GraphNode<Scalar>.Differential) -> Tensor {
+        guard DifferentiationContext.isRecording, inputs.contains(where: { $0.node != nil }) else {
+            return value.detached
+        }
+        let node = GraphNode(op: op, inputs: inputs.map(\.node), inputShapes: inputs.map(\.shape),
+                             shape: value.shape, outputScalars: value.scalars,
+                             pullback: pullback, differential: differential)
+        return Tensor(shape: value.shape, scalars: value.scalars, node: node)
+    }
+
+    /// A fresh variable node for `self`, linked to its current node (if an outer transform tracks it).
+    func makingVariable() -> Tensor {
+        let node = GraphNode<Scalar>(
+            op: "variable", inputs: [self.node], inputShapes: [shape], shape: shape, outputScalars: scalars,
+            pullback: { [$0.cotangent] }, differential: { tangents, _ in tangents[0] })
+        return Tensor(shape: shape, scalars: scalars, node: node)
+    }
+}
+
+/// Runs `body` with no graph recording: values computed inside are constants. Use it for
+/// inference and for bookkeeping on values that must not be differentiated.
+public func withoutDerivative<R>(_ body: () throws -> R) rethrows -> R {
+    try DifferentiationContext.$recordingDisabled.withValue(true, operation: body)
+}

@@ -1,0 +1,81 @@
+/// The graph walks shared by every transform: reverse accumulation of cotangents and forward
+/// propagation of tangents. Both are iterative (no recursion limit) and visit only the nodes
+/// that lie between the variables and the result.
+enum Engine {
+    /// The nodes reachable backwards from `root` whose identifiers are at least `minimumID`,
+    /// sorted by identifier (a topological order: inputs before the nodes that use them).
+    static func subgraph<Scalar>(from root: GraphNode<Scalar>, minimumID: Int) -> [GraphNode<Scalar>] {
+        var stack = [root]
+        var seen: Set<Int> = [root.id]
+        var nodes: [GraphNode<Scalar>] = []
+        while let node = stack.popLast() {
+            nodes.append(node)
+            for case let input? in node.inputs where input.id >= minimumID && !seen.contains(input.id) {
+                seen.insert(input.id)
+                stack.append(input)
+            }
+        }
+        nodes.sort { $0.id < $1.id }
+        return nodes
+    }
+
+    /// Reverse mode: pulls `seed` (∂L/∂result, the shape of `result`) back to each variable.
+    ///
+    /// Cotangents reaching a node from several uses are summed (a value used twice gets both
+    /// contributions); a cotangent with a broadcast shape is summed down to the input's shape.
+    /// Returns nil for a variable the result does not depend on.
+    static func pullback<Scalar>(_ seed: Tensor<Scalar>, through result: Tensor<Scalar>,
+                                 to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
+        precondition(seed.shape == result.shape,
+                     "pullback: cotangent shape \(seed.shape) does not match result shape \(result.shape)")
+        guard let root = result.node, let minimumID = variables.map(\.id).min() else {
+            return variables.map { _ in nil }
+        }
+        let variableIDs = Set(variables.map(\.id))
+        var cotangents: [Int: Tensor<Scalar>] = [root.id: seed]
+        var finished: [Int: Tensor<Scalar>] = [:]
+        for node in subgraph(from: root, minimumID: minimumID).reversed() {
+            guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
+            if variableIDs.contains(node.id) {
+                finished[node.id] = cotangent
+                continue
+            }
+            let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
+            let inputCotangents = node.pullback(PullbackInput(cotangent: cotangent, output: node.output, needs: needs))
+            precondition(inputCotangents.count == node.inputs.count,
+                         "\(node.op): pullback returned \(inputCotangents.count) cotangents for \(node.inputs.count) inputs")
+            for (i, input) in node.inputs.enumerated() {
+                guard let input, needs[i], var g = inputCotangents[i] else { continue }
+                if g.shape != node.inputShapes[i] { g = g.sum(toShape: node.inputShapes[i]) }
+                if let existing = cotangents[input.id] {
+                    cotangents[input.id] = existing + g
+                } else {
+                    cotangents[input.id] = g
+                }
+            }
+        }
+        return variables.map { finished[$0.id] }
+    }
+
+    /// Forward mode: pushes `tangents` (one per variable, each the variable's shape) through
+    /// the graph in evaluation order with each node's differential, and returns the tangent of
+    /// `result` (nil when it does not depend on the variables: a zero tangent).
+    static func pushforward<Scalar>(_ tangents: [Tensor<Scalar>], from variables: [GraphNode<Scalar>],
+                                    through result: Tensor<Scalar>) -> Tensor<Scalar>? {
+        guard let root = result.node, let minimumID = variables.map(\.id).min() else { return nil }
+        var known: [Int: Tensor<Scalar>] = [:]
+        for (variable, tangent) in zip(variables, tangents) {
+            precondition(tangent.shape == variable.shape,
+                         "pushforward: tangent shape \(tangent.shape) does not match variable shape \(variable.shape)")
+            known[variable.id] = tangent
+        }
+        for node in subgraph(from: root, minimumID: minimumID) where known[node.id] == nil {
+            let inputTangents = node.inputs.map { input in input.flatMap { known[$0.id] } }
+            guard inputTangents.contains(where: { $0 != nil }) else { continue }
+            guard var t = node.differential(inputTangents, node.output) else { continue }
+            if t.shape != node.shape { t = t.broadcast(to: node.shape) }
+            known[node.id] = t
+        }
+        return known[root.id]
+    }
+}

@@ -1,0 +1,159 @@
+// The differential operators, named as in Swift's differentiable programming where they overlap.
+// Every transform records the graph of `f` from fresh variables, then walks it with `Engine`.
+// Inside another transform the walk is itself recorded, so transforms nest (see `hessian`).
+
+/// Runs `body` as one more level of differentiation. Returns whether this is the outermost level.
+private func differentiating<R>(_ body: (_ outermost: Bool) -> R) -> R {
+    let depth = DifferentiationContext.depth
+    return DifferentiationContext.$depth.withValue(depth + 1) {
+        DifferentiationContext.$recordingDisabled.withValue(false) { body(depth == 0) }
+    }
+}
+
+/// Runs a graph walk: recorded when nested in an outer transform, plain otherwise.
+private func walking<R>(outermost: Bool, _ body: () -> R) -> R {
+    outermost ? withoutDerivative(body) : body()
+}
+
+/// The value of `f` at `x` and its pullback v ↦ vᵀ·∂f/∂x (the vector–Jacobian product).
+///
+/// The pullback takes a cotangent with the shape of the value and returns one with each
+/// variable's shape. It may be called many times (one graph, many walks).
+public func valueWithPullback<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> [Tensor<Scalar>]) {
+    differentiating { outermost in
+        let variables = xs.map { $0.makingVariable() }
+        let y = f(variables)
+        let nodes = variables.map { $0.node! }
+        let pullback = { (v: Tensor<Scalar>) -> [Tensor<Scalar>] in
+            let gs = walking(outermost: outermost) { Engine.pullback(v, through: y, to: nodes) }
+            return zip(gs, xs).map { g, x in g ?? .zeros(x.shape) }
+        }
+        return (outermost ? y.detached : y, pullback)
+    }
+}
+
+/// The value of `f` at `x` and its pullback v ↦ vᵀ·∂f/∂x.
+public func valueWithPullback<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> Tensor<Scalar>) {
+    let (value, pullback) = valueWithPullback(at: [x]) { f($0[0]) }
+    return (value, { pullback($0)[0] })
+}
+
+/// The value of a scalar-valued `f` at `xs` and ∂f/∂xᵢ for each variable (each the shape of xᵢ).
+public func valueWithGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, gradient: [Tensor<Scalar>]) {
+    let (value, pullback) = valueWithPullback(at: xs, of: f)
+    precondition(value.count == 1, "gradient: f must return one scalar, got shape \(value.shape)")
+    return (value, pullback(.ones(value.shape)))
+}
+
+/// The value of a scalar-valued `f` at `x` and its gradient ∂f/∂x (the shape of x).
+public func valueWithGradient<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, gradient: Tensor<Scalar>) {
+    let (value, g) = valueWithGradient(at: [x]) { f($0[0]) }
+    return (value, g[0])
+}
+
+/// The value of a scalar-valued `f` of two variables and both partial gradients.
+public func valueWithGradient<Scalar>(at x: Tensor<Scalar>, _ y: Tensor<Scalar>,
+                                      of f: (Tensor<Scalar>, Tensor<Scalar>) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, gradient: (Tensor<Scalar>, Tensor<Scalar>)) {
+    let (value, g) = valueWithGradient(at: [x, y]) { f($0[0], $0[1]) }
+    return (value, (g[0], g[1]))
+}
+
+/// The gradient ∂f/∂x of a scalar-valued `f` at `x`.
+public func gradient<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>) -> Tensor<Scalar> {
+    valueWithGradient(at: x, of: f).gradient
+}
+
+/// The partial gradients of a scalar-valued `f` of two variables.
+public func gradient<Scalar>(at x: Tensor<Scalar>, _ y: Tensor<Scalar>,
+                             of f: (Tensor<Scalar>, Tensor<Scalar>) -> Tensor<Scalar>) -> (Tensor<Scalar>, Tensor<Scalar>) {
+    valueWithGradient(at: x, y, of: f).gradient
+}
+
+/// The gradients of a scalar-valued `f` with respect to each of `xs`.
+public func gradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>) -> [Tensor<Scalar>] {
+    valueWithGradient(at: xs, of: f).gradient
+}
+
+/// The value of `f` at `xs` and its differential (ẋ₁, …) ↦ ∂f/∂x·ẋ (forward mode).
+///
+/// The differential pushes tangents through the recorded graph in evaluation order with each
+/// operation's JVP rule; it may be called many times.
+public func valueWithDifferential<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, differential: ([Tensor<Scalar>]) -> Tensor<Scalar>) {
+    differentiating { outermost in
+        let variables = xs.map { $0.makingVariable() }
+        let y = f(variables)
+        let nodes = variables.map { $0.node! }
+        let differential = { (tangents: [Tensor<Scalar>]) -> Tensor<Scalar> in
+            precondition(tangents.count == xs.count, "differential: \(tangents.count) tangents for \(xs.count) variables")
+            let t = walking(outermost: outermost) { Engine.pushforward(tangents, from: nodes, through: y) }
+            return t ?? .zeros(y.shape)
+        }
+        return (outermost ? y.detached : y, differential)
+    }
+}
+
+/// The value of `f` at `x` and its differential ẋ ↦ ∂f/∂x·ẋ (forward mode).
+public func valueWithDifferential<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, differential: (Tensor<Scalar>) -> Tensor<Scalar>) {
+    let (value, differential) = valueWithDifferential(at: [x]) { f($0[0]) }
+    return (value, { differential([$0]) })
+}
+
+/// Jacobian–vector product: f(x) and ∂f/∂x·tangent (forward mode).
+public func jvp<Scalar>(at x: Tensor<Scalar>, tangent: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, tangent: Tensor<Scalar>) {
+    let (value, differential) = valueWithDifferential(at: x, of: f)
+    return (value, differential(tangent))
+}
+
+/// Vector–Jacobian product: f(x) and cotangentᵀ·∂f/∂x (reverse mode).
+public func vjp<Scalar>(at x: Tensor<Scalar>, cotangent: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, cotangent: Tensor<Scalar>) {
+    let (value, pullback) = valueWithPullback(at: x, of: f)
+    return (value, pullback(cotangent))
+}
+
+/// How `jacobian(of:at:mode:)` builds the matrix.
+public enum JacobianMode: String, Sendable, CaseIterable {
+    /// One pullback per output entry: row i is eᵢᵀ·J.
+    case reverse
+    /// One tangent per input entry: column j is J·eⱼ.
+    case forward
+}
+
+/// The Jacobian of `f` at `x` as a matrix of shape [f(x).count, x.count]: entry (i, j) is
+/// ∂f(x)ᵢ/∂xⱼ with both flattened row-major.
+public func jacobian<Scalar>(of f: (Tensor<Scalar>) -> Tensor<Scalar>, at x: Tensor<Scalar>,
+                             mode: JacobianMode = .reverse) -> Tensor<Scalar> {
+    switch mode {
+    case .reverse:
+        let (y, pullback) = valueWithPullback(at: x, of: f)
+        var rows: [Tensor<Scalar>] = []
+        rows.reserveCapacity(y.count)
+        for i in 0..<y.count {
+            rows.append(pullback(.basisVector(i, shape: y.shape)).reshaped([1, x.count]))
+        }
+        return rows.isEmpty ? .zeros([0, x.count]) : .concatenatingRows(rows)
+    case .forward:
+        let (y, differential) = valueWithDifferential(at: x, of: f)
+        var columns: [Tensor<Scalar>] = []
+        columns.reserveCapacity(x.count)
+        for j in 0..<x.count {
+            columns.append(differential(.basisVector(j, shape: x.shape)).reshaped([1, y.count]))
+        }
+        return columns.isEmpty ? .zeros([y.count, 0]) : Tensor.concatenatingRows(columns).transposed()
+    }
+}
+
+/// The Hessian ∂²f/∂x² of a scalar-valued `f` at `x`, shape [x.count, x.count]: the Jacobian of
+/// the gradient, found by differentiating the (recorded) backward pass. For small inputs.
+public func hessian<Scalar>(of f: @escaping (Tensor<Scalar>) -> Tensor<Scalar>, at x: Tensor<Scalar>,
+                            mode: JacobianMode = .reverse) -> Tensor<Scalar> {
+    jacobian(of: { gradient(at: $0, of: f) }, at: x, mode: mode)
+}

@@ -1,0 +1,47 @@
+// Unary elementary functions: forward, VJP and JVP side by side. Each derivative is written
+// with differentiable operations on the saved input x or output y, so it can be differentiated again.
+
+extension Tensor {
+    /// The kernel alone: op applied to every element, untracked.
+    func unary(_ op: UnaryOperation) -> Tensor {
+        Tensor(shape: shape, scalars: ElementwiseKernels.unary(op, scalars))
+    }
+
+    /// Records a unary op whose derivative is y′ = `derivative(x, y)` elementwise:
+    /// VJP g ⊙ y′, JVP y′ ⊙ ẋ.
+    func unaryRecorded(_ op: UnaryOperation, derivative: @escaping (Tensor, Tensor) -> Tensor) -> Tensor {
+        let x = self
+        return Tensor.recorded(op.rawValue, value: unary(op), inputs: [x],
+                               pullback: { p in [p.cotangent * derivative(x, p.output)] },
+                               differential: { t, y in t[0].map { derivative(x, y) * $0 } })
+    }
+
+    /// Per-element check of a named op; traps with the op and shape.
+    public func exp() -> Tensor { unaryRecorded(.exp) { _, y in y } }                         // (eˣ)′ = eˣ = y
+    public func log() -> Tensor { unaryRecorded(.log) { x, _ in 1 / x } }                     // (log x)′ = 1/x
+    public func tanh() -> Tensor { unaryRecorded(.tanh) { _, y in 1 - y * y } }               // (tanh x)′ = 1 − y²
+    public func sigmoid() -> Tensor { unaryRecorded(.sigmoid) { _, y in y * (1 - y) } }       // σ′ = σ(1 − σ)
+    public func sqrt() -> Tensor { unaryRecorded(.sqrt) { _, y in 0.5 / y } }                 // (√x)′ = 1/(2√x)
+    public func abs() -> Tensor { unaryRecorded(.abs) { x, _ in x.unary(.sign) } }            // |x|′ = sign x (0 at 0)
+    /// max(x, 0). Derivative: 1 where x > 0, else 0 (0 at the kink, as PyTorch).
+    public func relu() -> Tensor { unaryRecorded(.relu) { x, _ in x.unary(.positiveStep) } }
+    /// The error function; erf′(x) = (2/√π)·e^{−x²}.
+    public func erf() -> Tensor {
+        unaryRecorded(.erf) { x, _ in Scalar(2 / Double.pi.squareRoot()) * (-(x * x)).exp() }
+    }
+    /// x raised to a constant power p; derivative p·x^{p−1}.
+    public func pow(_ p: Scalar) -> Tensor {
+        let x = self
+        let value = Tensor(shape: shape, scalars: scalars.map { Scalar.pow($0, p) })
+        let derivative = { (x: Tensor) in p * x.pow(p - 1) }
+        return Tensor.recorded("pow", value: value, inputs: [x],
+                               pullback: { [$0.cotangent * derivative(x)] },
+                               differential: { t, _ in t[0].map { derivative(x) * $0 } })
+    }
+    /// x². A composite of `*`.
+    public func squared() -> Tensor { self * self }
+    /// GELU, exact form as PyTorch's default: x·Φ(x) = x·½(1 + erf(x/√2)). A composite.
+    public func gelu() -> Tensor {
+        self * (0.5 * (1 + (self * Scalar(1 / Double(2).squareRoot())).erf()))
+    }
+}
