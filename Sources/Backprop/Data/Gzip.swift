@@ -8,12 +8,12 @@ import Foundation
 /// make it allocate without bound. Concatenated gzip members (as `cat a.gz b.gz` makes) are
 /// decoded one after another; anything else after the last member is an error, as is a stream
 /// that ends before its trailer.
-enum Gzip {
+public enum Gzip {
     /// The largest decompressed size accepted by default: 4 GiB.
-    static let defaultLimit = 1 << 32
+    public static let defaultLimit = 1 << 32
 
     /// Whether `data` starts with the gzip magic bytes `1f 8b`.
-    static func isGzip(_ data: Data) -> Bool {
+    public static func isGzip(_ data: Data) -> Bool {
         data.count >= 2 && data[data.startIndex] == 0x1F && data[data.startIndex + 1] == 0x8B
     }
 
@@ -23,7 +23,7 @@ enum Gzip {
     ///   - source: the file name used in error messages.
     ///   - limit: the most decompressed bytes accepted.
     /// - Throws: `DataError` for a corrupt or truncated stream, trailing bytes, or output past `limit`.
-    static func decompress(_ data: Data, source: String, limit: Int = defaultLimit) throws -> Data {
+    public static func decompress(_ data: Data, source: String, limit: Int = defaultLimit) throws -> Data {
         guard data.count <= Int(UInt32.max) else {
             throw DataError(file: source, problem: "gzip: compressed input larger than 4 GiB is not supported")
         }
@@ -79,8 +79,8 @@ enum Gzip {
         return output
     }
 
-    /// `data` compressed as a single gzip member (used to write fixtures and by tests).
-    static func compress(_ data: Data, level: Int32 = 6) -> Data {
+    /// `data` compressed as a single gzip member.
+    public static func compress(_ data: Data, level: Int32 = 6) -> Data {
         var stream = z_stream()
         let initStatus = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
                                        zlibVersion(), Int32(MemoryLayout<z_stream>.size))
