@@ -57,6 +57,64 @@ enum Engine {
         return variables.map { finished[$0.id] }
     }
 
+    /// Reverse mode for a batch of k cotangents at once: `seeds` has shape [k] + result's shape,
+    /// and each variable's cotangent comes back as [k] + its shape.
+    ///
+    /// Each node runs its batched pullback when it has one (one kernel call for the whole batch:
+    /// how `jacobian` pulls back the identity in one walk); otherwise the engine pulls that node's
+    /// k cotangents back one by one and stacks them, so every graph is supported.
+    static func pullbackBatch<Scalar>(_ seeds: Tensor<Scalar>, through result: Tensor<Scalar>,
+                                      to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
+        precondition(seeds.rank >= 1 && Array(seeds.shape.dropFirst()) == result.shape,
+                     "pullbackBatch: cotangents of shape \(seeds.shape) do not match [k] + result shape \(result.shape)")
+        let k = seeds.shape[0]
+        guard let root = result.node, let minimumID = variables.map(\.id).min() else {
+            return variables.map { _ in nil }
+        }
+        let variableIDs = Set(variables.map(\.id))
+        var cotangents: [Int: Tensor<Scalar>] = [root.id: seeds]
+        var finished: [Int: Tensor<Scalar>] = [:]
+        for node in subgraph(from: root, minimumID: minimumID).reversed() {
+            guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
+            if variableIDs.contains(node.id) {
+                finished[node.id] = cotangent
+                continue
+            }
+            let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
+            let request = PullbackInput(cotangent: cotangent, output: node.output, needs: needs)
+            let inputCotangents = node.batchedPullback?(request) ?? pullbackOneByOne(node, request, count: k)
+            precondition(inputCotangents.count == node.inputs.count,
+                         "\(node.op): batched pullback returned \(inputCotangents.count) cotangents for \(node.inputs.count) inputs")
+            for (i, input) in node.inputs.enumerated() {
+                guard let input, needs[i], var g = inputCotangents[i] else { continue }
+                if g.shape != [k] + node.inputShapes[i] { g = g.sumBatch(toShape: node.inputShapes[i]) }
+                if let existing = cotangents[input.id] {
+                    cotangents[input.id] = existing + g
+                } else {
+                    cotangents[input.id] = g
+                }
+            }
+        }
+        return variables.map { finished[$0.id] }
+    }
+
+    /// A batched pullback from the node's ordinary one: each cotangent of the batch in turn,
+    /// the results stacked along a new leading axis (zeros where the rule returned nil).
+    private static func pullbackOneByOne<Scalar>(_ node: GraphNode<Scalar>, _ request: PullbackInput<Scalar>,
+                                                 count k: Int) -> [Tensor<Scalar>?] {
+        var parts = [[Tensor<Scalar>]](repeating: [], count: node.inputs.count)
+        for b in 0..<k {
+            let single = request.cotangent.rows(b..<(b + 1)).reshaped(node.shape)
+            let gs = node.pullback(PullbackInput(cotangent: single, output: request.output, needs: request.needs))
+            for i in node.inputs.indices where request.needs[i] {
+                var g = gs[i] ?? .zeros(node.inputShapes[i])
+                if g.shape != node.inputShapes[i] { g = g.sum(toShape: node.inputShapes[i]) }
+                parts[i].append(g.reshaped([1] + node.inputShapes[i]))
+            }
+        }
+        return parts.map { $0.isEmpty ? nil : .concatenatingRows($0) }
+    }
+
     /// Forward mode: pushes `tangents` (one per variable, each the variable's shape) through
     /// the graph in evaluation order with each node's differential, and returns the tangent of
     /// `result` (nil when it does not depend on the variables: a zero tangent).

@@ -9,6 +9,9 @@ import Synchronization
 enum DifferentiationContext {
     @TaskLocal static var depth = 0
     @TaskLocal static var recordingDisabled = false
+    /// Makes every rule take its composed formula even when it could call a fused kernel
+    /// (for testing that both agree).
+    @TaskLocal static var fusedKernelsDisabled = false
 
     /// Whether a differentiable operation should record a graph node now.
     static var isRecording: Bool { depth > 0 && !recordingDisabled }
@@ -28,6 +31,14 @@ public struct PullbackInput<Scalar: TensorScalar> {
     public let output: Tensor<Scalar>
     /// `needs[i]` is false when input i is a constant, so its cotangent may be skipped (nil).
     public let needs: [Bool]
+
+    /// For a batched pullback: the number of cotangents in the batch (the leading extent).
+    var batchCount: Int { cotangent.shape[0] }
+
+    /// Whether the pullback may call fused kernels: true when the backward pass is not itself
+    /// being recorded. A recorded pass (a derivative of a derivative) must use the composed,
+    /// differentiable formulas instead.
+    static var mayFuse: Bool { !DifferentiationContext.isRecording && !DifferentiationContext.fusedKernelsDisabled }
 }
 
 /// One recorded application of a differentiable operation.
@@ -38,6 +49,11 @@ public struct PullbackInput<Scalar: TensorScalar> {
 final class GraphNode<Scalar: TensorScalar> {
     typealias Pullback = (PullbackInput<Scalar>) -> [Tensor<Scalar>?]
     typealias Differential = (_ tangents: [Tensor<Scalar>?], _ output: Tensor<Scalar>) -> Tensor<Scalar>?
+    /// A pullback for a batch of cotangents at once: `cotangent` has shape [k] + the output's
+    /// shape, and each returned cotangent [k] + the input's shape (or [k] + a shape that
+    /// broadcasts to it; the engine sums it down). Returns nil when it cannot handle this call
+    /// (the engine then pulls the k cotangents back one at a time).
+    typealias BatchedPullback = (PullbackInput<Scalar>) -> [Tensor<Scalar>?]?
 
     let id: Int
     let op: String
@@ -48,9 +64,12 @@ final class GraphNode<Scalar: TensorScalar> {
     let outputScalars: [Scalar]
     private(set) var pullback: Pullback
     private(set) var differential: Differential
+    /// The batched pullback, for rules that have one (see `BatchedPullback`).
+    private(set) var batchedPullback: BatchedPullback?
 
     init(op: String, inputs: [GraphNode?], inputShapes: [[Int]], shape: [Int], outputScalars: [Scalar],
-         pullback: @escaping Pullback, differential: @escaping Differential) {
+         pullback: @escaping Pullback, differential: @escaping Differential,
+         batchedPullback: BatchedPullback? = nil) {
         self.id = nodeCounter.add(1, ordering: .relaxed).newValue
         self.op = op
         self.inputs = inputs
@@ -59,6 +78,7 @@ final class GraphNode<Scalar: TensorScalar> {
         self.outputScalars = outputScalars
         self.pullback = pullback
         self.differential = differential
+        self.batchedPullback = batchedPullback
     }
 
     /// Releases a long chain of nodes iteratively. Left to itself, releasing the last tensor of a
@@ -78,6 +98,7 @@ final class GraphNode<Scalar: TensorScalar> {
         inputs = []
         pullback = { _ in [] }
         differential = { _, _ in nil }
+        batchedPullback = nil
         return held
     }
 
@@ -97,23 +118,37 @@ extension Tensor {
     ///   - pullback: the VJP: cotangent of the output ↦ cotangent of each input (nil = zero).
     ///     A cotangent may have the output's broadcast shape; the engine sums it down.
     ///   - differential: the JVP: tangents of the inputs (nil = zero) ↦ tangent of the output.
+    ///   - batchedPullback: optionally, the VJP of a batch of cotangents at once (used by
+    ///     `jacobian`); without it a batch is pulled back one cotangent at a time.
     static func recorded(_ op: String, value: Tensor, inputs: [Tensor],
                          pullback: @escaping GraphNode<Scalar>.Pullback,
-                         differential: @escaping GraphNode<Scalar>.Differential) -> Tensor {
+                         differential: @escaping GraphNode<Scalar>.Differential,
+                         batchedPullback: GraphNode<Scalar>.BatchedPullback? = nil) -> Tensor {
         guard DifferentiationContext.isRecording, inputs.contains(where: { $0.node != nil }) else {
             return value.detached
         }
         let node = GraphNode(op: op, inputs: inputs.map(\.node), inputShapes: inputs.map(\.shape),
                              shape: value.shape, outputScalars: value.scalars,
-                             pullback: pullback, differential: differential)
+                             pullback: pullback, differential: differential, batchedPullback: batchedPullback)
         return Tensor(shape: value.shape, scalars: value.scalars, node: node)
+    }
+
+    /// `recorded` for an elementwise operation whose pullback only combines the cotangent with
+    /// tensors of the output's shape (or shapes broadcasting to it). Broadcasting aligns shapes
+    /// from the right, so the same pullback serves a batch of cotangents ([k] + output shape).
+    static func recordedElementwise(_ op: String, value: Tensor, inputs: [Tensor],
+                                    pullback: @escaping GraphNode<Scalar>.Pullback,
+                                    differential: @escaping GraphNode<Scalar>.Differential) -> Tensor {
+        recorded(op, value: value, inputs: inputs, pullback: pullback, differential: differential,
+                 batchedPullback: pullback)
     }
 
     /// A fresh variable node for `self`, linked to its current node (if an outer transform tracks it).
     func makingVariable() -> Tensor {
         let node = GraphNode<Scalar>(
             op: "variable", inputs: [self.node], inputShapes: [shape], shape: shape, outputScalars: scalars,
-            pullback: { [$0.cotangent] }, differential: { tangents, _ in tangents[0] })
+            pullback: { [$0.cotangent] }, differential: { tangents, _ in tangents[0] },
+            batchedPullback: { [$0.cotangent] })
         return Tensor(shape: shape, scalars: scalars, node: node)
     }
 }

@@ -121,7 +121,8 @@ public func vjp<Scalar>(at x: Tensor<Scalar>, cotangent: Tensor<Scalar>, of f: (
 
 /// How `jacobian(of:at:mode:)` builds the matrix.
 public enum JacobianMode: String, Sendable, CaseIterable {
-    /// One pullback per output entry: row i is eᵢᵀ·J.
+    /// Reverse mode: row i is eᵢᵀ·J. All rows are pulled back together, the identity as one
+    /// batch of cotangents, in a single walk of the graph.
     case reverse
     /// One tangent per input entry: column j is J·eⱼ.
     case forward
@@ -129,17 +130,13 @@ public enum JacobianMode: String, Sendable, CaseIterable {
 
 /// The Jacobian of `f` at `x` as a matrix of shape [f(x).count, x.count]: entry (i, j) is
 /// ∂f(x)ᵢ/∂xⱼ with both flattened row-major.
+///
+///     let j = jacobian(of: { $0.softmax(inverseTemperature: 2) }, at: x)   // [n, n]
 public func jacobian<Scalar>(of f: (Tensor<Scalar>) -> Tensor<Scalar>, at x: Tensor<Scalar>,
                              mode: JacobianMode = .reverse) -> Tensor<Scalar> {
     switch mode {
     case .reverse:
-        let (y, pullback) = valueWithPullback(at: x, of: f)
-        var rows: [Tensor<Scalar>] = []
-        rows.reserveCapacity(y.count)
-        for i in 0..<y.count {
-            rows.append(pullback(.basisVector(i, shape: y.shape)).reshaped([1, x.count]))
-        }
-        return rows.isEmpty ? .zeros([0, x.count]) : .concatenatingRows(rows)
+        return reverseJacobian(of: f, at: x, batched: true)
     case .forward:
         let (y, differential) = valueWithDifferential(at: x, of: f)
         var columns: [Tensor<Scalar>] = []
@@ -148,6 +145,31 @@ public func jacobian<Scalar>(of f: (Tensor<Scalar>) -> Tensor<Scalar>, at x: Ten
             columns.append(differential(.basisVector(j, shape: x.shape)).reshaped([1, y.count]))
         }
         return columns.isEmpty ? .zeros([y.count, 0]) : Tensor.concatenatingRows(columns).transposed()
+    }
+}
+
+/// The reverse-mode Jacobian, either with the identity pulled back as one batch of y.count
+/// cotangents ([y.count] + y's shape) in one walk, where each rule with a batched pullback runs
+/// once for all rows (`batched`), or with one pullback per row (the reference the batched walk
+/// is tested against).
+func reverseJacobian<Scalar>(of f: (Tensor<Scalar>) -> Tensor<Scalar>, at x: Tensor<Scalar>,
+                             batched: Bool) -> Tensor<Scalar> {
+    if !batched {
+        let (y, pullback) = valueWithPullback(at: x, of: f)
+        var rows: [Tensor<Scalar>] = []
+        rows.reserveCapacity(y.count)
+        for i in 0..<y.count {
+            rows.append(pullback(.basisVector(i, shape: y.shape)).reshaped([1, x.count]))
+        }
+        return rows.isEmpty ? .zeros([0, x.count]) : .concatenatingRows(rows)
+    }
+    return differentiating { outermost in
+        let variable = x.makingVariable()
+        let y = f(variable)
+        guard y.count > 0 else { return .zeros([0, x.count]) }
+        let seeds = Tensor<Scalar>.identity(y.count).reshaped([y.count] + y.shape)
+        let g = walking(outermost: outermost) { Engine.pullbackBatch(seeds, through: y, to: [variable.node!])[0] }
+        return g.map { $0.reshaped([y.count, x.count]) } ?? .zeros([y.count, x.count])
     }
 }
 

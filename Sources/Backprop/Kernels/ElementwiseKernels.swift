@@ -111,4 +111,44 @@ enum ElementwiseKernels {
             initialized = x.count
         }
     }
+
+    /// The relu VJP in one pass: out_i = g_i where x_i > 0, else 0. `g` may hold a batch of
+    /// cotangents (a multiple of x's count); element i of g pairs with element i mod x.count.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func reluBackward<T: TensorScalar>(_ g: [T], input x: [T]) -> [T] {
+        precondition(x.count == 0 ? g.count == 0 : g.count % x.count == 0, "reluBackward: \(g.count) cotangents for \(x.count) inputs")
+        return [T](unsafeUninitializedCapacity: g.count) { out, initialized in
+            g.withUnsafeBufferPointer { pg in
+                x.withUnsafeBufferPointer { px in
+                    let n = x.count
+                    var base = 0
+                    while n > 0 && base < g.count {
+                        let gb = pg.baseAddress! + base, ob = out.baseAddress! + base
+                        for i in 0..<n { ob[i] = px[i] > 0 ? gb[i] : 0 }
+                        base += n
+                    }
+                }
+            }
+            initialized = g.count
+        }
+    }
+
+    /// y ← y + b along rows: `b` (length n) added to each row of `y` (length a multiple of n).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func addRows<T: TensorScalar>(_ y: inout [T], _ b: [T]) {
+        let n = b.count
+        guard n > 0 else { return }
+        y.withUnsafeMutableBufferPointer { py in
+            b.withUnsafeBufferPointer { pb in
+                var base = 0
+                while base < py.count {
+                    let row = py.baseAddress! + base
+                    for j in 0..<n { row[j] += pb[j] }
+                    base += n
+                }
+            }
+        }
+    }
 }

@@ -48,34 +48,3 @@ enum ReductionKernels {
         return ElementwiseKernels.binary(.add, x, shape, zero, [], shape: target)
     }
 }
-
-/// Row-wise softmax and log-softmax with inverse temperature β, stable for any finite input.
-enum SoftmaxKernels {
-    /// y = softmax(βx) along the last axis (rows of length `n`), shifting by max(βx) per row so
-    /// that no exponent is positive: no overflow for any finite x and β.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func softmax<T: TensorScalar>(_ x: [T], rowLength n: Int, beta: T, log: Bool) -> [T] {
-        let rows = n == 0 ? 0 : x.count / n
-        return [T](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { px in
-                for r in 0..<rows {
-                    let row = px.baseAddress! + r * n, y = out.baseAddress! + r * n
-                    var m = -T.infinity
-                    for j in 0..<n { let v = beta * row[j]; if v > m || v.isNaN { m = v } }
-                    if !m.isFinite && !m.isNaN { m = 0 }  // all -inf (or +inf) rows: avoid inf - inf
-                    var s: T = 0
-                    for j in 0..<n { let e = T.exp(beta * row[j] - m); y[j] = e; s += e }
-                    if log {
-                        let ls = m + T.log(s)
-                        for j in 0..<n { y[j] = beta * row[j] - ls }
-                    } else {
-                        let inv = 1 / s
-                        for j in 0..<n { y[j] *= inv }
-                    }
-                }
-            }
-            initialized = x.count
-        }
-    }
-}

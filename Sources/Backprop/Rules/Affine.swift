@@ -21,14 +21,7 @@ extension Tensor {
         }
         let vector = x.rank == 1
         let batch = vector ? 1 : x.shape[0]
-        var value = gemmValue(x, false, weight, true, m: batch, n: outputs, k: inputs)
-        if let bias {
-            value.scalars.withUnsafeMutableBufferPointer { y in
-                bias.scalars.withUnsafeBufferPointer { b in
-                    for r in 0..<batch { for t in 0..<outputs { y[r * outputs + t] += b[t] } }
-                }
-            }
-        }
+        var value = gemmValue(x, false, weight, true, m: batch, n: outputs, k: inputs, bias: bias?.scalars)
         let outShape = vector ? [outputs] : [batch, outputs]
         value = Tensor(shape: outShape, scalars: value.scalars)
         let inputsList = bias.map { [x, weight, $0] } ?? [x, weight]
@@ -48,6 +41,14 @@ extension Tensor {
                                                     t[1].map { affine(x, weight: $0) })
                             if t.count > 2 { sum = sumOfTangents(sum, t[2]) }
                             return sum
+                        },
+                        batchedPullback: { p in
+                            // k cotangents [k, B, T] as one [k·B, T] matrix: ∂L/∂X = G·W for all k in
+                            // one product. Weight and bias cotangents go one cotangent at a time.
+                            guard !p.needs[1], bias == nil || !p.needs[2] else { return nil }
+                            let g = p.cotangent.reshaped([p.batchCount * batch, outputs])
+                            let gx = matmul(g, weight).reshaped([p.batchCount] + x.shape)
+                            return bias == nil ? [gx, nil] : [gx, nil, nil]
                         })
     }
 }

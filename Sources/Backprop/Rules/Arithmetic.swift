@@ -16,28 +16,28 @@ extension Tensor {
 
     /// a + b. ∂/∂a: g; ∂/∂b: g. JVP: ȧ + ḃ.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        recorded("add", value: binaryValue(.add, a, b), inputs: [a, b],
+        recordedElementwise("add", value: binaryValue(.add, a, b), inputs: [a, b],
                  pullback: { [$0.cotangent, $0.cotangent] },
                  differential: { t, _ in sumOfTangents(t[0], t[1]) })
     }
 
     /// a − b. ∂/∂a: g; ∂/∂b: −g. JVP: ȧ − ḃ.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        recorded("subtract", value: binaryValue(.subtract, a, b), inputs: [a, b],
+        recordedElementwise("subtract", value: binaryValue(.subtract, a, b), inputs: [a, b],
                  pullback: { p in [p.cotangent, p.needs[1] ? -p.cotangent : nil] },
                  differential: { t, _ in sumOfTangents(t[0], t[1].map { -$0 }) })
     }
 
     /// a ⊙ b. ∂/∂a: g ⊙ b; ∂/∂b: g ⊙ a. JVP: ȧ ⊙ b + a ⊙ ḃ.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        recorded("multiply", value: binaryValue(.multiply, a, b), inputs: [a, b],
+        recordedElementwise("multiply", value: binaryValue(.multiply, a, b), inputs: [a, b],
                  pullback: { p in [p.needs[0] ? p.cotangent * b : nil, p.needs[1] ? p.cotangent * a : nil] },
                  differential: { t, _ in sumOfTangents(t[0].map { $0 * b }, t[1].map { a * $0 }) })
     }
 
     /// a ⊘ b. ∂/∂a: g ⊘ b; ∂/∂b: −g ⊙ y ⊘ b (y = a ⊘ b). JVP: (ȧ − y ⊙ ḃ) ⊘ b.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        recorded("divide", value: binaryValue(.divide, a, b), inputs: [a, b],
+        recordedElementwise("divide", value: binaryValue(.divide, a, b), inputs: [a, b],
                  pullback: { p in [p.needs[0] ? p.cotangent / b : nil,
                                    p.needs[1] ? -(p.cotangent * p.output / b) : nil] },
                  differential: { t, y in sumOfTangents(t[0].map { $0 / b }, t[1].map { -(y * $0 / b) }) })
@@ -45,7 +45,7 @@ extension Tensor {
 
     /// −x. VJP: −g. JVP: −ẋ.
     public static prefix func - (x: Tensor) -> Tensor {
-        recorded("negate", value: Tensor(shape: x.shape, scalars: ElementwiseKernels.unary(.negate, x.scalars)),
+        recordedElementwise("negate", value: Tensor(shape: x.shape, scalars: ElementwiseKernels.unary(.negate, x.scalars)),
                  inputs: [x], pullback: { [-$0.cotangent] }, differential: { t, _ in t[0].map { -$0 } })
     }
 
@@ -53,7 +53,7 @@ extension Tensor {
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         let y = binaryValue(.maximum, a, b)
         let pickA = withoutDerivative { (a - b).unary(.sign) + 1 }.unary(.sign)  // 1 where a ≥ b
-        return recorded("maximum", value: y, inputs: [a, b],
+        return recordedElementwise("maximum", value: y, inputs: [a, b],
                         pullback: { p in [p.cotangent * pickA, p.cotangent * (1 - pickA)] },
                         differential: { t, _ in sumOfTangents(t[0].map { $0 * pickA }, t[1].map { $0 * (1 - pickA) }) })
     }

@@ -16,25 +16,39 @@ extension Tensor {
         precondition(beta.count == 1 && beta.rank == 0, "softmaxCrossEntropy: β must be a scalar tensor, got shape \(beta.shape)")
         let t = targets.detached
         let batch = Scalar(z.rank == 2 ? z.shape[0] : 1)
-        let logp = SoftmaxKernels.softmax(z.scalars, rowLength: z.shape[z.rank - 1], beta: beta.scalar, log: true)
-        var total: Scalar = 0
-        for i in 0..<logp.count where t.scalars[i] != 0 { total -= t.scalars[i] * logp[i] }
-        let value = Tensor(total / batch)
+        let fused = SoftmaxKernels.crossEntropy(logits: z.scalars, targets: t.scalars, rowLength: z.shape[z.rank - 1], beta: beta.scalar)
+        let value = Tensor(fused.loss / batch)
         let s = t.sum(alongAxis: -1, keepingDimension: true)
+        /// The cotangents for g = ∂L/∂loss, of shape [] or, for a batch of k cotangents, [k].
+        func pull(_ g: Tensor, needs: [Bool], batch k: Int?) -> [Tensor?] {
+            let leading = k.map { [$0] } ?? []
+            if PullbackInput<Scalar>.mayFuse {
+                // One pass: ∂L/∂z = (g·β/B)·(s·p − t) with p and s kept from the forward pass.
+                let p = Tensor(shape: z.shape, scalars: fused.probabilities)
+                let gz: Tensor? = needs[0]
+                    ? Tensor(shape: leading + z.shape, scalars: SoftmaxKernels.crossEntropyBackward(
+                        probabilities: fused.probabilities, targets: t.scalars, targetSums: fused.targetSums,
+                        rowLength: z.shape[z.rank - 1], coefficients: g.scalars.map { $0 * beta.scalar / batch }))
+                    : nil
+                let gb: Tensor? = needs[1] ? g / batch * (s * p * z - t * z).sum() : nil
+                return [gz, gb]
+            }
+            // Recorded (a derivative of a derivative): the composed, differentiable formulas.
+            let scale = (k.map { g.reshaped([$0] + [Int](repeating: 1, count: z.rank)) } ?? g) / batch
+            let p = z.softmax(inverseTemperature: beta)
+            let gz: Tensor? = needs[0] ? scale * beta * (s * p - t) : nil
+            let gb: Tensor? = needs[1] ? (scale * (s * p * z - t * z).sum()).reshaped(leading) : nil
+            return [gz, gb]
+        }
         return recorded("softmaxCrossEntropy", value: value, inputs: [z, beta],
-                        pullback: { pb in
-                            let scale = pb.cotangent / batch
-                            let p = z.softmax(inverseTemperature: beta)
-                            let gz: Tensor? = pb.needs[0] ? scale * beta * (s * p - t) : nil
-                            let gb: Tensor? = pb.needs[1] ? scale * (s * p * z - t * z).sum() : nil
-                            return [gz, gb]
-                        },
+                        pullback: { pb in pull(pb.cotangent, needs: pb.needs, batch: nil) },
                         differential: { tangents, _ in
                             let p = z.softmax(inverseTemperature: beta)
                             let dz = tangents[0].map { (beta * (s * p - t) * $0).sum() / batch }
                             let db = tangents[1].map { $0 * (s * p * z - t * z).sum() / batch }
                             return sumOfTangents(dz, db)
-                        })
+                        },
+                        batchedPullback: { pb in pull(pb.cotangent, needs: pb.needs, batch: pb.batchCount) })
     }
 
     /// Cross-entropy against integer class labels (one-hot targets), constant β.

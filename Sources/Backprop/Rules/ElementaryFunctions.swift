@@ -8,11 +8,16 @@ extension Tensor {
     }
 
     /// Records a unary op whose derivative is y′ = `derivative(x, y)` elementwise:
-    /// VJP g ⊙ y′, JVP y′ ⊙ ẋ.
-    func unaryRecorded(_ op: UnaryOperation, derivative: @escaping (Tensor, Tensor) -> Tensor) -> Tensor {
+    /// VJP g ⊙ y′, JVP y′ ⊙ ẋ. `fusedPullback(g, x)`, when given, computes the same VJP in one
+    /// kernel pass and is used when the backward pass is not being recorded.
+    func unaryRecorded(_ op: UnaryOperation, fusedPullback: ((Tensor, Tensor) -> Tensor)? = nil,
+                       derivative: @escaping (Tensor, Tensor) -> Tensor) -> Tensor {
         let x = self
-        return Tensor.recorded(op.rawValue, value: unary(op), inputs: [x],
-                               pullback: { p in [p.cotangent * derivative(x, p.output)] },
+        return Tensor.recordedElementwise(op.rawValue, value: unary(op), inputs: [x],
+                               pullback: { p in
+                                   if let fusedPullback, PullbackInput<Scalar>.mayFuse { return [fusedPullback(p.cotangent, x)] }
+                                   return [p.cotangent * derivative(x, p.output)]
+                               },
                                differential: { t, y in t[0].map { derivative(x, y) * $0 } })
     }
 
@@ -23,7 +28,11 @@ extension Tensor {
     public func sqrt() -> Tensor { unaryRecorded(.sqrt) { _, y in 0.5 / y } }                 // (√x)′ = 1/(2√x)
     public func abs() -> Tensor { unaryRecorded(.abs) { x, _ in x.unary(.sign) } }            // |x|′ = sign x (0 at 0)
     /// max(x, 0). Derivative: 1 where x > 0, else 0 (0 at the kink, as PyTorch).
-    public func relu() -> Tensor { unaryRecorded(.relu) { x, _ in x.unary(.positiveStep) } }
+    public func relu() -> Tensor {
+        unaryRecorded(.relu, fusedPullback: { g, x in
+            Tensor(shape: g.shape, scalars: ElementwiseKernels.reluBackward(g.scalars, input: x.scalars))
+        }) { x, _ in x.unary(.positiveStep) }
+    }
     /// The error function; erf′(x) = (2/√π)·e^{−x²}.
     public func erf() -> Tensor {
         unaryRecorded(.erf) { x, _ in Scalar(2 / Double.pi.squareRoot()) * (-(x * x)).exp() }
@@ -35,7 +44,7 @@ extension Tensor {
         let integral: Int? = p.rounded() == p && Swift.abs(p) < 1_048_576 ? Int(p) : nil
         let value = Tensor(shape: shape, scalars: scalars.map { x in integral.map { Scalar.pow(x, $0) } ?? Scalar.pow(x, p) })
         let derivative = { (x: Tensor) in p * x.pow(p - 1) }
-        return Tensor.recorded("pow", value: value, inputs: [x],
+        return Tensor.recordedElementwise("pow", value: value, inputs: [x],
                                pullback: { [$0.cotangent * derivative(x)] },
                                differential: { t, _ in t[0].map { derivative(x) * $0 } })
     }

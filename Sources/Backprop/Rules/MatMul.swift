@@ -37,20 +37,38 @@ extension Tensor {
                         differential: { t, _ in
                             sumOfTangents(t[0].map { matmul($0, transposed: ta, b, transposed: tb) },
                                           t[1].map { matmul(a, transposed: ta, $0, transposed: tb) })
+                        },
+                        batchedPullback: { p in
+                            // k cotangents [k, m, n] stacked as one [k·m, n] matrix: ∂L/∂A = G·op(B)ᵀ
+                            // for all k in one product. (The other forms go one cotangent at a time.)
+                            guard !ta, !p.needs[1] else { return nil }
+                            let g = p.cotangent.reshaped([p.batchCount * m, n])
+                            return [matmul(g, b, transposed: !tb).reshaped([p.batchCount, m, k]), nil]
                         })
     }
 
-    /// The kernel call: op(A)·op(B) as an untracked tensor.
-    static func gemmValue(_ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool, m: Int, n: Int, k: Int) -> Tensor {
-        var c = [Scalar](repeating: 0, count: m * n)
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
+    /// The kernel call: op(A)·op(B) as an untracked tensor, plus `bias` (length n) on every row
+    /// when given — written into C before the product accumulates onto it, so the bias costs no
+    /// extra pass over the result.
+    static func gemmValue(_ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool, m: Int, n: Int, k: Int,
+                          bias: [Scalar]? = nil) -> Tensor {
+        let c = [Scalar](unsafeUninitializedCapacity: m * n) { pc, initialized in
+            if let bias {
+                bias.withUnsafeBufferPointer { pb in
+                    for r in 0..<m { (pc.baseAddress! + r * n).update(from: pb.baseAddress!, count: n) }
+                }
+            } else if k == 0 || m * n == 0 {
+                pc.initialize(repeating: 0)
+            }
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
                     guard let ap = pa.baseAddress, let bp = pb.baseAddress, let cp = pc.baseAddress else { return }
                     Gemm.multiply(transposeA: ta, transposeB: tb, m: m, n: n, k: k,
-                                  a: ap, lda: a.shape[a.rank - 1], b: bp, ldb: b.shape[b.rank - 1], c: cp, ldc: n, accumulate: false)
+                                  a: ap, lda: a.shape[a.rank - 1], b: bp, ldb: b.shape[b.rank - 1], c: cp, ldc: n,
+                                  accumulate: bias != nil)
                 }
             }
+            initialized = m * n
         }
         return Tensor(shape: [m, n], scalars: c)
     }

@@ -18,7 +18,8 @@ extension Tensor {
         let value = Tensor(shape: outShape, scalars: ReductionKernels.sum(scalars, shape: shape, axis: a))
         return Tensor.recorded("sum", value: value, inputs: [self],
                                pullback: { [$0.cotangent.reshaped(kept).broadcast(to: source)] },
-                               differential: { t, _ in t[0].map { $0.sum(alongAxis: a, keepingDimension: keepingDimension) } })
+                               differential: { t, _ in t[0].map { $0.sum(alongAxis: a, keepingDimension: keepingDimension) } },
+                               batchedPullback: { p in [p.cotangent.reshaped([p.batchCount] + kept).broadcast(to: [p.batchCount] + source)] })
     }
 
     /// Σ of every element, a rank-0 tensor. VJP: g broadcast to the input shape. JVP: Σ ẋ.
@@ -59,7 +60,8 @@ extension Tensor {
         let source = shape
         return Tensor.recorded("max", value: Tensor(shape: outShape, scalars: values), inputs: [self],
                                pullback: { [$0.cotangent.reshaped(kept).broadcast(to: source) * mask] },
-                               differential: { t, _ in t[0].map { ($0 * mask).sum(alongAxis: a, keepingDimension: keepingDimension) } })
+                               differential: { t, _ in t[0].map { ($0 * mask).sum(alongAxis: a, keepingDimension: keepingDimension) } },
+                               batchedPullback: { p in [p.cotangent.reshaped([p.batchCount] + kept).broadcast(to: [p.batchCount] + source) * mask] })
     }
 
     /// The index of the largest entry of each row of a matrix (a constant).

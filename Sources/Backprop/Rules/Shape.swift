@@ -9,7 +9,8 @@ extension Tensor {
         let oldShape = shape
         return Tensor.recorded("reshape", value: Tensor(shape: newShape, scalars: scalars), inputs: [self],
                                pullback: { [$0.cotangent.reshaped(oldShape)] },
-                               differential: { t, _ in t[0].map { $0.reshaped(newShape) } })
+                               differential: { t, _ in t[0].map { $0.reshaped(newShape) } },
+                               batchedPullback: { p in [p.cotangent.reshaped([p.batchCount] + oldShape)] })
     }
 
     /// The matrix transpose of a rank-2 tensor: [m, n] → [n, m]. VJP: transpose. JVP: transpose.
@@ -37,7 +38,8 @@ extension Tensor {
         let value = Tensor(shape: target, scalars: ReductionKernels.broadcast(scalars, shape: shape, to: target))
         return Tensor.recorded("broadcast", value: value, inputs: [self],
                                pullback: { [$0.cotangent.sum(toShape: source)] },
-                               differential: { t, _ in t[0].map { $0.broadcast(to: target) } })
+                               differential: { t, _ in t[0].map { $0.broadcast(to: target) } },
+                               batchedPullback: { p in [p.cotangent.sumBatch(toShape: source)] })
     }
 
     /// Sums a broadcast tensor down to `target` (the adjoint of `broadcast(to:)`): the engine's
@@ -60,7 +62,21 @@ extension Tensor {
         }
         return Tensor.recorded("sumToShape", value: Tensor(shape: target, scalars: values), inputs: [self],
                                pullback: { [$0.cotangent.broadcast(to: source)] },
-                               differential: { t, _ in t[0].map { $0.sum(toShape: target) } })
+                               differential: { t, _ in t[0].map { $0.sum(toShape: target) } },
+                               batchedPullback: { p in
+                                   let k = p.batchCount
+                                   let padded = [Int](repeating: 1, count: source.count - target.count) + target
+                                   return [p.cotangent.reshaped([k] + padded).broadcast(to: [k] + source)]
+                               })
+    }
+
+    /// Sums a batch of broadcast cotangents, shape [k] + S, down to [k] + `target` (S a shape
+    /// that `target` broadcasts to): `sum(toShape:)` applied to each of the k, keeping the batch.
+    func sumBatch(toShape target: [Int]) -> Tensor {
+        let k = shape[0], inner = shape.count - 1
+        precondition(target.count <= inner, "sumBatch: shape \(target) has more axes than \(Array(shape.dropFirst()))")
+        let padded = [k] + [Int](repeating: 1, count: inner - target.count) + target
+        return sum(toShape: padded).reshaped([k] + target)
     }
 
     /// Rows `range` of a tensor of rank ≥ 1 (along the first axis). VJP: the cotangent placed

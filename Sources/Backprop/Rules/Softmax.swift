@@ -13,20 +13,36 @@ extension Tensor {
         precondition(beta.count == 1 && beta.rank == 0, "softmax: β must be a scalar tensor, got shape \(beta.shape)")
         let x = self
         let value = Tensor(shape: shape, scalars: SoftmaxKernels.softmax(scalars, rowLength: shape[rank - 1], beta: beta.scalar, log: false))
+        // ∂L/∂β: Σ_j g_j y_j (x_j − ⟨y, x⟩) per row, summed over rows — or, for a batch of k
+        // cotangents, over the rows of each ([k]). Composed from differentiable ops in both cases.
+        func betaCotangent(_ g: Tensor, _ y: Tensor, batch: Int?) -> Tensor {
+            let gy = g * y, s = gy.sum(alongAxis: -1, keepingDimension: true)
+            let terms = gy * x - s * (y * x).sum(alongAxis: -1, keepingDimension: true)
+            return batch.map { terms.reshaped([$0, terms.count / $0]).sum(alongAxis: 1) } ?? terms.sum()
+        }
+        // ∂L/∂x = β·y ⊙ (g − ⟨g, y⟩): the fused two-pass kernel, or the composed formula when the
+        // backward pass is being recorded. Works for one cotangent or a batch of them.
+        func inputCotangent(_ g: Tensor, _ y: Tensor) -> Tensor {
+            if PullbackInput<Scalar>.mayFuse {
+                return Tensor(shape: g.shape, scalars: SoftmaxKernels.backward(g.scalars, output: y.scalars, rowLength: x.shape[x.rank - 1],
+                                                                               beta: beta.scalar, log: false))
+            }
+            let gy = g * y
+            return beta * (gy - y * gy.sum(alongAxis: -1, keepingDimension: true))
+        }
         return Tensor.recorded("softmax", value: value, inputs: [x, beta],
                                pullback: { p in
-                                   let y = p.output, gy = p.cotangent * y
-                                   let s = gy.sum(alongAxis: -1, keepingDimension: true)          // ⟨g, y⟩ per row
-                                   let gx: Tensor? = p.needs[0] ? beta * (gy - y * s) : nil
-                                   let gb: Tensor? = p.needs[1]
-                                       ? (gy * x).sum() - (s * (y * x).sum(alongAxis: -1, keepingDimension: true)).sum()
-                                       : nil
-                                   return [gx, gb]
+                                   [p.needs[0] ? inputCotangent(p.cotangent, p.output) : nil,
+                                    p.needs[1] ? betaCotangent(p.cotangent, p.output, batch: nil) : nil]
                                },
                                differential: { t, y in
                                    let dx = t[0].map { beta * y * ($0 - (y * $0).sum(alongAxis: -1, keepingDimension: true)) }
                                    let db = t[1].map { $0 * y * (x - (y * x).sum(alongAxis: -1, keepingDimension: true)) }
                                    return Tensor.sumOfTangents(dx, db)
+                               },
+                               batchedPullback: { p in
+                                   [p.needs[0] ? inputCotangent(p.cotangent, p.output) : nil,
+                                    p.needs[1] ? betaCotangent(p.cotangent, p.output, batch: p.batchCount) : nil]
                                })
     }
 
@@ -45,21 +61,34 @@ extension Tensor {
         precondition(beta.count == 1 && beta.rank == 0, "logSoftmax: β must be a scalar tensor, got shape \(beta.shape)")
         let x = self
         let value = Tensor(shape: shape, scalars: SoftmaxKernels.softmax(scalars, rowLength: shape[rank - 1], beta: beta.scalar, log: true))
+        // ∂L/∂β: Σ_j g_j (x_j − ⟨p, x⟩) per row, summed (per cotangent for a batch of k).
+        func betaCotangent(_ g: Tensor, _ y: Tensor, batch: Int?) -> Tensor {
+            let p = y.exp(), gs = g.sum(alongAxis: -1, keepingDimension: true)
+            let terms = g * x - gs * (p * x).sum(alongAxis: -1, keepingDimension: true)
+            return batch.map { terms.reshaped([$0, terms.count / $0]).sum(alongAxis: 1) } ?? terms.sum()
+        }
+        // ∂L/∂x = β(g − p·Σ_j g_j): fused kernel, or composed while recording.
+        func inputCotangent(_ g: Tensor, _ y: Tensor) -> Tensor {
+            if PullbackInput<Scalar>.mayFuse {
+                return Tensor(shape: g.shape, scalars: SoftmaxKernels.backward(g.scalars, output: y.scalars, rowLength: x.shape[x.rank - 1],
+                                                                               beta: beta.scalar, log: true))
+            }
+            return beta * (g - y.exp() * g.sum(alongAxis: -1, keepingDimension: true))
+        }
         return Tensor.recorded("logSoftmax", value: value, inputs: [x, beta],
                                pullback: { pb in
-                                   let g = pb.cotangent, p = pb.output.exp()
-                                   let gs = g.sum(alongAxis: -1, keepingDimension: true)
-                                   let gx: Tensor? = pb.needs[0] ? beta * (g - p * gs) : nil
-                                   let gb: Tensor? = pb.needs[1]
-                                       ? (g * x).sum() - (gs * (p * x).sum(alongAxis: -1, keepingDimension: true)).sum()
-                                       : nil
-                                   return [gx, gb]
+                                   [pb.needs[0] ? inputCotangent(pb.cotangent, pb.output) : nil,
+                                    pb.needs[1] ? betaCotangent(pb.cotangent, pb.output, batch: nil) : nil]
                                },
                                differential: { t, y in
                                    let p = y.exp()
                                    let dx = t[0].map { beta * ($0 - (p * $0).sum(alongAxis: -1, keepingDimension: true)) }
                                    let db = t[1].map { $0 * (x - (p * x).sum(alongAxis: -1, keepingDimension: true)) }
                                    return Tensor.sumOfTangents(dx, db)
+                               },
+                               batchedPullback: { pb in
+                                   [pb.needs[0] ? inputCotangent(pb.cotangent, pb.output) : nil,
+                                    pb.needs[1] ? betaCotangent(pb.cotangent, pb.output, batch: pb.batchCount) : nil]
                                })
     }
 

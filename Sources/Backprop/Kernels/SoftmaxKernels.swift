@@ -1,0 +1,145 @@
+/// Row-wise softmax, log-softmax and softmax cross-entropy with inverse temperature β: the
+/// forward passes and their VJPs, each one or two passes over a row (a row of a few thousand
+/// scalars stays in L1 between passes, so memory sees one read per input and one write).
+///
+/// All are stable for any finite input: each row is shifted by max(βx), so no exponent is
+/// positive. Large inputs are split by rows over `Backprop.threadCount` threads; the result
+/// does not depend on the split.
+enum SoftmaxKernels {
+    /// Below this many elements a kernel stays on one thread.
+    static let parallelThreshold = 1 << 16
+
+    /// Runs `body(rows)` over chunks of `0..<rows` on up to `threadCount` threads.
+    @inline(__always)
+    static func forEachRowChunk(rows: Int, rowLength n: Int, _ body: (Range<Int>) -> Void) {
+        let workers = rows * n < parallelThreshold ? 1 : min(threadCount, rows)
+        if workers <= 1 { body(0..<rows); return }
+        parallelFor(workers) { w in body((w * rows / workers)..<((w + 1) * rows / workers)) }
+    }
+
+    /// The row shift max(βx), made 0 for a row whose maximum is ±∞ (avoiding ∞ − ∞).
+    @inline(__always)
+    static func shift<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int, _ beta: T) -> T {
+        let m = RowKernels.maxScaled(x, n, beta)
+        return !m.isFinite && !m.isNaN ? 0 : m
+    }
+
+    /// y = softmax(βx) (or log softmax(βx) when `log`) along rows of length `n`.
+    ///
+    /// softmax: y_j = e^{βx_j − m} / Σ_i e^{βx_i − m}; log: y_j = βx_j − (m + log Σ_i e^{βx_i − m}).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func softmax<T: TensorScalar>(_ x: [T], rowLength n: Int, beta: T, log: Bool) -> [T] {
+        let rows = n == 0 ? 0 : x.count / n
+        return [T](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { px in
+                guard let xp = px.baseAddress, let yp = out.baseAddress else { return }
+                forEachRowChunk(rows: rows, rowLength: n) { chunk in
+                    for r in chunk {
+                        let row = xp + r * n, y = yp + r * n
+                        let m = shift(row, n, beta)
+                        if log {
+                            let s = RowKernels.expShifted(row, nil, n, beta, m)
+                            RowKernels.affine(row, y, n, beta, -(m + T.log(s)))
+                        } else {
+                            let s = RowKernels.expShifted(row, y, n, beta, m)
+                            RowKernels.affine(UnsafePointer(y), y, n, 1 / s, 0)
+                        }
+                    }
+                }
+            }
+            initialized = x.count
+        }
+    }
+
+    /// The VJP with respect to x of softmax(βx) (y its output): ∂L/∂x = β·y ⊙ (g − ⟨g, y⟩), or of
+    /// log softmax(βx) (y = log p) when `log`: ∂L/∂x = β(g − p·Σ_j g_j). Two passes per row.
+    ///
+    /// `g` may hold a batch of cotangents, k·y.count scalars: row r of g pairs with row
+    /// r mod (y.count / n) of y. The result has g's layout.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func backward<T: TensorScalar>(_ g: [T], output y: [T], rowLength n: Int, beta: T, log: Bool) -> [T] {
+        precondition(y.count == 0 ? g.count == 0 : g.count % y.count == 0, "SoftmaxKernels.backward: \(g.count) cotangents for \(y.count) outputs")
+        let rows = n == 0 ? 0 : g.count / n, yRows = Swift.max(1, n == 0 ? 1 : y.count / n)
+        return [T](unsafeUninitializedCapacity: g.count) { out, initialized in
+            g.withUnsafeBufferPointer { pg in
+                y.withUnsafeBufferPointer { py in
+                    guard let gp = pg.baseAddress, let yp = py.baseAddress, let op = out.baseAddress else { return }
+                    forEachRowChunk(rows: rows, rowLength: n) { chunk in
+                        for r in chunk {
+                            let gr = gp + r * n, yr = yp + (r % yRows) * n, o = op + r * n
+                            if log {
+                                RowKernels.logSoftmaxBackward(gr, yr, o, n, beta, RowKernels.sum(gr, n))
+                            } else {
+                                RowKernels.softmaxBackward(gr, yr, o, n, beta, RowKernels.dot(gr, yr, n))
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = g.count
+        }
+    }
+
+    /// Softmax cross-entropy, forward, for logits z and targets t of the same shape (rows of `n`).
+    ///
+    /// Returns Σ_rows Σ_j −t_j·log softmax(βz)_j (terms with t_j = 0 skipped, so a class whose
+    /// probability underflows costs nothing unless targeted), the probabilities p = softmax(βz)
+    /// (kept for the VJP) and each row's target sum s = Σ_j t_j.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func crossEntropy<T: TensorScalar>(logits z: [T], targets t: [T], rowLength n: Int, beta: T)
+        -> (loss: T, probabilities: [T], targetSums: [T]) {
+        let rows = n == 0 ? 0 : z.count / n
+        var loss: T = 0
+        var sums = [T](repeating: 0, count: rows)
+        let p = [T](unsafeUninitializedCapacity: z.count) { out, initialized in
+            z.withUnsafeBufferPointer { pz in
+                t.withUnsafeBufferPointer { pt in
+                    guard let zp = pz.baseAddress, let tp = pt.baseAddress, let pp = out.baseAddress else { return }
+                    for r in 0..<rows {
+                        let zr = zp + r * n, tr = tp + r * n, y = pp + r * n
+                        let m = shift(zr, n, beta)
+                        let s = RowKernels.expShifted(zr, y, n, beta, m)
+                        RowKernels.affine(UnsafePointer(y), y, n, 1 / s, 0)
+                        let logSum = m + T.log(s)
+                        var rowLoss: T = 0, rowSum: T = 0
+                        for j in 0..<n where tr[j] != 0 {
+                            rowLoss += tr[j] * (logSum - beta * zr[j])
+                            rowSum += tr[j]
+                        }
+                        loss += rowLoss
+                        sums[r] = rowSum
+                    }
+                }
+            }
+            initialized = z.count
+        }
+        return (loss, p, sums)
+    }
+
+    /// Softmax cross-entropy, VJP with respect to the logits: out[k, r, j] = c_k·(s_r·p_rj − t_rj)
+    /// for each coefficient c_k (one per cotangent in a batch; c = g·β/B for the mean loss).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func crossEntropyBackward<T: TensorScalar>(probabilities p: [T], targets t: [T], targetSums s: [T],
+                                                      rowLength n: Int, coefficients c: [T]) -> [T] {
+        let rows = s.count, total = c.count * p.count
+        return [T](unsafeUninitializedCapacity: total) { out, initialized in
+            p.withUnsafeBufferPointer { pp in
+                t.withUnsafeBufferPointer { pt in
+                    guard let pb = pp.baseAddress, let tb = pt.baseAddress, let ob = out.baseAddress else { return }
+                    for (k, ck) in c.enumerated() {
+                        for r in 0..<rows {
+                            let o = ob + (k * rows + r) * n, pr = pb + r * n, tr = tb + r * n
+                            let a = ck * s[r]
+                            for j in 0..<n { o[j] = a * pr[j] - ck * tr[j] }
+                        }
+                    }
+                }
+            }
+            initialized = total
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// e^x for eight Floats at once, for the softmax family's rows.
+///
+/// Cody–Waite range reduction x = n·ln 2 + r with |r| ≤ ½ln 2 (ln 2 split in a short head,
+/// exact in n·head, and a tail), a degree-7 polynomial for e^r (Cephes `expf`, relative error
+/// ≈ 1 ulp over the reduced range), and 2ⁿ built in the exponent bits. Only `*`, `+`, `-` and
+/// bit operations: no libm call and no FMA, so a baseline x86-64 build vectorises it too.
+///
+/// Range: results for x ≤ −87.3 flush to 0 (no subnormals); x > 88 gives +∞ (e^88 ≈ 1.7e38, so
+/// only the last 0.7 before overflow is lost); NaN gives NaN. The softmax rows only ever pass
+/// x − max x ≤ 0, where none of these limits matter.
+enum VectorExp {
+    typealias V = SIMD8<Float>
+
+    @inline(__always)
+    static func exp(_ x: V) -> V {
+        let lower = V(repeating: -87.3), upper = V(repeating: 88)
+        let xc = pointwiseMin(pointwiseMax(x, lower), upper)
+        // Adding 1.5·2²³ rounds x·log₂e to the nearest integer n, held in the low mantissa bits.
+        let magic = V(repeating: 12_582_912)
+        let t = xc * V(repeating: 1.442_695_040_888_963_4) + magic
+        let n = t - magic
+        let r = (xc - n * V(repeating: 0.693_359_375)) - n * V(repeating: -2.121_944_4e-4)
+        var p = V(repeating: 1.987_569_150_0e-4)
+        p = p * r + V(repeating: 1.398_199_950_7e-3)
+        p = p * r + V(repeating: 8.333_451_907_3e-3)
+        p = p * r + V(repeating: 4.166_579_589_4e-2)
+        p = p * r + V(repeating: 1.666_666_545_9e-1)
+        p = p * r + V(repeating: 5.000_000_120_1e-1)
+        p = p * (r * r) + r + V(repeating: 1)
+        // 2ⁿ: n + 127 in the exponent field (n ∈ [−126, 127] after the clamp).
+        let nBits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: V.self)
+        var result = p * scale
+        result.replace(with: 0, where: x .< lower)
+        result.replace(with: .infinity, where: x .> upper)
+        result.replace(with: x, where: x .!= x)
+        return result
+    }
+}
