@@ -17,8 +17,7 @@ extension Tensor {
         // cotangents, over the rows of each ([k]). Composed from differentiable ops in both cases.
         func betaCotangent(_ g: Tensor, _ y: Tensor, batch: Int?) -> Tensor {
             let gy = g * y, s = gy.sum(alongAxis: -1, keepingDimension: true)
-            let terms = gy * x - s * (y * x).sum(alongAxis: -1, keepingDimension: true)
-            return batch.map { terms.reshaped([$0, terms.count / $0]).sum(alongAxis: 1) } ?? terms.sum()
+            return Tensor.total(gy * x, batch: batch) - Tensor.total(s * (y * x).sum(alongAxis: -1, keepingDimension: true), batch: batch)
         }
         // ∂L/∂x = β·y ⊙ (g − ⟨g, y⟩): the fused two-pass kernel, or the composed formula when the
         // backward pass is being recorded. Works for one cotangent or a batch of them.
@@ -64,8 +63,7 @@ extension Tensor {
         // ∂L/∂β: Σ_j g_j (x_j − ⟨p, x⟩) per row, summed (per cotangent for a batch of k).
         func betaCotangent(_ g: Tensor, _ y: Tensor, batch: Int?) -> Tensor {
             let p = y.exp(), gs = g.sum(alongAxis: -1, keepingDimension: true)
-            let terms = g * x - gs * (p * x).sum(alongAxis: -1, keepingDimension: true)
-            return batch.map { terms.reshaped([$0, terms.count / $0]).sum(alongAxis: 1) } ?? terms.sum()
+            return Tensor.total(g * x, batch: batch) - Tensor.total(gs * (p * x).sum(alongAxis: -1, keepingDimension: true), batch: batch)
         }
         // ∂L/∂x = β(g − p·Σ_j g_j): fused kernel, or composed while recording.
         func inputCotangent(_ g: Tensor, _ y: Tensor) -> Tensor {
@@ -95,5 +93,13 @@ extension Tensor {
     /// log softmax(βx) with a constant β.
     public func logSoftmax(inverseTemperature beta: Scalar = 1) -> Tensor {
         logSoftmax(inverseTemperature: Tensor(beta))
+    }
+}
+
+extension Tensor {
+    /// Σ of every element ([]), or for a batch of `batch` cotangents stacked along the first
+    /// axis, Σ of each one's elements ([batch]).
+    static func total(_ t: Tensor, batch: Int?) -> Tensor {
+        batch.map { t.reshaped([$0, t.count / $0]).sum(alongAxis: 1) } ?? t.sum()
     }
 }

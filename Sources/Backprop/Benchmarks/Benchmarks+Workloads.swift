@@ -1,0 +1,135 @@
+import Foundation
+
+extension Benchmarks {
+    /// One GEMM problem: op(A) is m×k, op(B) is k×n.
+    struct GemmShape {
+        var m: Int, k: Int, n: Int, transposeA = false, transposeB = false
+        var form: String { transposeA ? "AtB" : (transposeB ? "ABt" : "AB") }
+        var label: String { "\(m)x\(k)x\(n) \(form)" }
+    }
+
+    /// Square n = 256…2048, then each MLP layer (batch M, inputs K, outputs N) forward (A·B) and
+    /// its two backward products: ∂L/∂X = G·Wᵀ (A·Bᵀ, M×N×K) and ∂L/∂W = Xᵀ·G (Aᵀ·B, K×M×N).
+    static func gemmShapes(smoke: Bool) -> [GemmShape] {
+        let squares = smoke ? [16, 33] : [256, 512, 1024, 2048]
+        let layers = smoke ? [(4, 20, 16), (4, 16, 10)] : [(128, 784, 512), (128, 512, 512), (128, 512, 10)]
+        return squares.map { GemmShape(m: $0, k: $0, n: $0) }
+            + layers.map { GemmShape(m: $0.0, k: $0.1, n: $0.2) }
+            + layers.map { GemmShape(m: $0.0, k: $0.2, n: $0.1, transposeB: true) }
+            + layers.map { GemmShape(m: $0.1, k: $0.0, n: $0.2, transposeA: true) }
+    }
+
+    /// SGEMM on each shape through `Gemm.multiply` (the active backend) and, when a system BLAS
+    /// is loaded, through its `cblas_sgemm` called directly (backend `<name>-direct`).
+    static func gemm(_ options: BenchmarkOptions) -> [BenchmarkMeasurement] {
+        var results: [BenchmarkMeasurement] = []
+        var g = SeededGenerator(seed: 1)
+        let threads = threadCount
+        for s in gemmShapes(smoke: options.smoke) {
+            let a = Tensor<Float>.randomNormal([s.m * s.k], generator: &g).scalars
+            let b = Tensor<Float>.randomNormal([s.k * s.n], generator: &g).scalars
+            var c = [Float](repeating: 0, count: s.m * s.n)
+            let lda = s.transposeA ? s.m : s.k, ldb = s.transposeB ? s.k : s.n
+            let flops = 2 * Double(s.m) * Double(s.k) * Double(s.n)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        let ms = medianMilliseconds(options) {
+                            Gemm.multiply(transposeA: s.transposeA, transposeB: s.transposeB, m: s.m, n: s.n, k: s.k,
+                                          a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                                          c: pc.baseAddress!, ldc: s.n, accumulate: false)
+                        }
+                        results.append(.init(workload: "gemm", shape: s.label, threads: threads, backend: backend(options),
+                                             medianMilliseconds: ms, gigaflops: flops / ms / 1e6))
+                        if let blas = BLASSettings.shared.active {
+                            blas.useThreads(threads)
+                            let direct = medianMilliseconds(options) {
+                                blas.sgemm(SystemBLAS.rowMajor, s.transposeA ? SystemBLAS.trans : SystemBLAS.noTrans,
+                                           s.transposeB ? SystemBLAS.trans : SystemBLAS.noTrans,
+                                           Int32(s.m), Int32(s.n), Int32(s.k), 1, pa.baseAddress!, Int32(lda),
+                                           pb.baseAddress!, Int32(ldb), 0, pc.baseAddress!, Int32(s.n))
+                            }
+                            results.append(.init(workload: "gemm", shape: s.label, threads: threads, backend: blas.name + "-direct",
+                                                 medianMilliseconds: direct, gigaflops: flops / direct / 1e6))
+                        }
+                    }
+                }
+            }
+        }
+        return results
+    }
+
+    /// One training step of the reference MLP (784 → 512 → ReLU → 512 → ReLU → 10, softmax
+    /// cross-entropy, plain SGD with learning rate 0.01, batch 128): forward, backward, update.
+    /// Also reports how much the resident set grew over the timed steps (`rss_growth_bytes`:
+    /// in the steady state every step's buffers are freed and reused, so this stays near 0).
+    static func mlpStep(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
+        let sizes = options.smoke ? [20, 16, 16, 10] : [784, 512, 512, 10]
+        let batch = options.smoke ? 4 : 128
+        var g = SeededGenerator(seed: 2)
+        var parameters: [Tensor<Float>] = []
+        for l in 0..<(sizes.count - 1) {
+            let scale = Float(2 / Double(sizes[l])).squareRoot()   // He initialisation
+            parameters.append(.randomNormal([sizes[l + 1], sizes[l]], standardDeviation: scale, generator: &g))
+            parameters.append(.zeros([sizes[l + 1]]))
+        }
+        let x = Tensor<Float>.randomNormal([batch, sizes[0]], generator: &g)
+        let targets = Tensor<Float>.oneHot((0..<batch).map { _ in Int(g.next() % UInt64(sizes.last!)) }, classCount: sizes.last!)
+        let one = Tensor<Float>(1)
+        func step() {
+            let (_, gradients) = valueWithGradient(at: parameters) { p in
+                var h = x
+                for l in 0..<(p.count / 2) {
+                    h = Tensor.affine(h, weight: p[2 * l], bias: p[2 * l + 1])
+                    if l < p.count / 2 - 1 { h = h.relu() }
+                }
+                return Tensor.softmaxCrossEntropy(logits: h, targets: targets, inverseTemperature: one)
+            }
+            for i in parameters.indices {
+                OptimizerKernels.sgdStep(&parameters[i].scalars, gradient: gradients[i].scalars, learningRate: 0.01)
+            }
+        }
+        for _ in 0..<3 { step() }
+        let residentBefore = residentBytes()
+        let ms = medianMilliseconds(options, step)
+        let growth = residentBytes().flatMap { after in residentBefore.map { after - $0 } }
+        var forwardFlops = 0.0
+        for l in 0..<(sizes.count - 1) { forwardFlops += 2 * Double(batch * sizes[l] * sizes[l + 1]) }
+        return .init(workload: "mlp-step", shape: sizes.map(String.init).joined(separator: "-") + " b\(batch)",
+                     threads: threadCount, backend: backend(options), medianMilliseconds: ms,
+                     gigaflops: 3 * forwardFlops / ms / 1e6,
+                     extra: growth.map { [("rss_growth_bytes", $0)] } ?? [])
+    }
+
+    /// y = softmax(βx), β = 2, along the rows of a 4096×1000 matrix, then its VJP with a random
+    /// cotangent. GB/s counts the bytes each pass must move: x read and y written forward; the
+    /// cotangent and y read and ∂L/∂x written backward (5 arrays of 4 bytes per element).
+    static func softmax(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
+        let rows = options.smoke ? 64 : 4096, columns = options.smoke ? 100 : 1000
+        var g = SeededGenerator(seed: 3)
+        let x = Tensor<Float>.randomNormal([rows, columns], generator: &g)
+        let u = Tensor<Float>.randomNormal([rows, columns], generator: &g)
+        var sink: Float = 0
+        let ms = medianMilliseconds(options) {
+            let (y, gx) = vjp(at: x, cotangent: u) { $0.softmax(inverseTemperature: 2) }
+            sink += y.scalars[0] + gx.scalars[0]
+        }
+        let bytes = 5 * Double(rows * columns * MemoryLayout<Float>.size)
+        return .init(workload: "softmax", shape: "\(rows)x\(columns)", threads: threadCount, backend: "swift",
+                     medianMilliseconds: ms + (sink.isNaN ? 0 : 0), gigabytesPerSecond: bytes / ms / 1e6)
+    }
+
+    /// The full n×n Jacobian of softmax(βx), β = 2, n = 1000, through the general `jacobian` API.
+    static func jacobian(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
+        let n = options.smoke ? 50 : 1000
+        var g = SeededGenerator(seed: 4)
+        let x = Tensor<Float>.randomNormal([n], generator: &g)
+        var sink: Float = 0
+        let ms = medianMilliseconds(options) {
+            let j = Backprop.jacobian(of: { $0.softmax(inverseTemperature: 2) }, at: x)
+            sink += j.scalars[0]
+        }
+        return .init(workload: "jacobian", shape: "\(n)x\(n)", threads: threadCount, backend: "swift",
+                     medianMilliseconds: ms + (sink.isNaN ? 0 : 0))
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Backprop
+import Foundation
+
+extension BenchmarkWorkload: ExpressibleByArgument {}
+
+/// `backprop bench`: the reference workloads of BENCHMARKS.md, as a table or JSON lines.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the reference workloads (gemm, mlp-step, softmax, jacobian, digits).",
+        discussion: """
+            Medians of repeated runs after warm-up. Threads follow BACKPROP_THREADS (default: all \
+            cores); the GEMM backend follows BACKPROP_BLAS (auto, off, or a library path). \
+            bench/compare.sh runs these and the PyTorch, JAX and NumPy peers side by side.
+            """
+    )
+
+    @Option(help: "Run only this workload: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var workload: BenchmarkWorkload?
+
+    @Flag(help: "One JSON object per measurement (workload, shape, threads, backend, median_ms, gflops or gbps).")
+    var json = false
+
+    @Option(help: "A name for this build, appended to the swift backend (e.g. haswell for -target-cpu haswell).")
+    var buildLabel: String?
+
+    @Option(help: "Minimum seconds of timed runs per measurement.")
+    var seconds: Double = 1
+
+    @Flag(help: "Tiny shapes and two runs: checks that everything runs, measures nothing.")
+    var smoke = false
+
+    func run() throws {
+        var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()
+        options.buildLabel = buildLabel
+        if !smoke { options.minimumSeconds = seconds }
+        var all: [BenchmarkMeasurement] = []
+        for w in workload.map({ [$0] }) ?? BenchmarkWorkload.allCases {
+            if let reason = Benchmarks.unavailableReason(w) {
+                CommandLineOutput.error("bench: skipped \(reason)")
+                continue
+            }
+            let results = Benchmarks.run(w, options: options)
+            if json { results.forEach { print($0.jsonLine); fflush(stdout) } }
+            all += results
+        }
+        if !json { print(BenchmarkMeasurement.table(all)) }
+    }
+}
