@@ -38,4 +38,5 @@ for threads in threadCounts {
         : GemmBenchmark.run(workloads, scalar: Float.self, threads: threads)
     columns.append((title: "\(Gemm.backendName) \(useDouble ? "f64" : "f32") \(threads)T", results: results))
 }
+print("backend: \(Gemm.backendName); swift kernel: \(GemmBenchmark.swiftKernel)")
 print(GemmBenchmark.table(columns))

@@ -36,7 +36,20 @@ public enum GemmBenchmark {
         public var scalar: String
         /// Median seconds per call.
         public var seconds: Double
+        /// Fastest sample's seconds per call (less disturbed by other load on the machine).
+        public var bestSeconds: Double
+        /// GFLOP/s at the median time.
         public var gflops: Double { workload.flops / seconds / 1e9 }
+        /// GFLOP/s at the fastest sample.
+        public var bestGflops: Double { workload.flops / bestSeconds / 1e9 }
+    }
+
+    /// The Swift micro-kernel this build uses: "fused 6×16" (FMA available) or "separate 6×8".
+    public static var swiftKernel: String {
+        switch GemmKernelForm.preferred {
+        case .fused: return "fused 6×\(FloatFusedKernel.nr) (FMA)"
+        case .separate: return "separate 6×\(FloatSeparateKernel.nr) (mul, add)"
+        }
     }
 
     /// Square n = 256…2048 (A·B), then the MLP layers (128,784,512), (128,512,512), (128,512,10)
@@ -72,7 +85,7 @@ public enum GemmBenchmark {
             let b = (0..<depth * cols).map { _ in T(rng.nextUnitDouble() - 0.5) }
             var c = [T](repeating: 0, count: rows * cols)
             let lda = tA ? rows : depth, ldb = tB ? depth : cols
-            let seconds = a.withUnsafeBufferPointer { a in
+            let (seconds, bestSeconds) = a.withUnsafeBufferPointer { a in
                 b.withUnsafeBufferPointer { b in
                     c.withUnsafeMutableBufferPointer { c in
                         let call = {
@@ -85,12 +98,12 @@ public enum GemmBenchmark {
                 }
             }
             return Result(workload: w, threads: threads, backend: Gemm.backendName,
-                          scalar: "\(T.self)", seconds: seconds)
+                          scalar: "\(T.self)", seconds: seconds, bestSeconds: bestSeconds)
         }
     }
 
-    /// Median seconds per call of `body` over `samples` timed batches, after a warm-up.
-    static func medianSeconds(_ body: () -> Void, samples: Int, sampleSeconds: Double) -> Double {
+    /// Median and minimum seconds per call of `body` over `samples` timed batches, after a warm-up.
+    static func medianSeconds(_ body: () -> Void, samples: Int, sampleSeconds: Double) -> (Double, Double) {
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
         let start = now()
         body()
@@ -103,17 +116,19 @@ public enum GemmBenchmark {
             times.append((now() - t0) / Double(repeats))
         }
         times.sort()
-        return times[times.count / 2]
+        return (times[times.count / 2], times[0])
     }
 
-    /// The results as a Markdown table, one row per workload, one column per result set.
+    /// The results as a Markdown table, one row per workload, one column per result set;
+    /// each cell is "median GFLOP/s (best)".
     public static func table(_ columns: [(title: String, results: [Result])]) -> String {
         var lines = ["| workload | form | " + columns.map(\.title).joined(separator: " | ") + " |",
                      "|---|---|" + String(repeating: "---:|", count: columns.count)]
         guard let first = columns.first else { return lines.joined(separator: "\n") }
         for (i, r) in first.results.enumerated() {
             let cells = columns.map { column in
-                i < column.results.count ? formatted(column.results[i].gflops) : "—"
+                i < column.results.count
+                    ? "\(formatted(column.results[i].gflops)) (\(formatted(column.results[i].bestGflops)))" : "—"
             }
             lines.append("| \(r.workload.name) | \(r.workload.form.rawValue) | " + cells.joined(separator: " | ") + " |")
         }
