@@ -8,7 +8,8 @@
 /// Three paths, chosen per call:
 /// - a system BLAS (`cblas_sgemm`/`cblas_dgemm`) when one is active (see `Gemm.blas`);
 /// - plain loops when m·n·k is small (`GemmSmall`);
-/// - otherwise the packed, cache-blocked SIMD kernel (`GemmBlocked`), split over
+/// - otherwise the packed, cache-blocked SIMD kernel (`GemmBlocked`, micro-kernel form chosen
+///   by `GemmKernelForm.preferred`), split over
 ///   `Backprop.threadCount` threads. Its result does not depend on the thread count, bit for bit.
 ///
 /// With `accumulate == false`, C is only written, never read (NaNs already in C do not leak).
@@ -25,7 +26,7 @@ public enum Gemm {
         c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
     ) {
         let blas = BLASSettings.shared.active
-        let route: Route = blas.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked)
+        let route: Route = blas.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked(.preferred))
         multiply(route: route, threads: Backprop.threadCount,
                  transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                  a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
@@ -33,12 +34,13 @@ public enum Gemm {
 
     /// The implementation a call runs on.
     enum Route {
-        /// The system BLAS (falls back to `.blocked` for sizes beyond Int32).
+        /// The system BLAS (falls back to the blocked kernel for sizes beyond Int32).
         case blas(SystemBLAS)
         /// Plain loops.
         case small
-        /// The packed, cache-blocked SIMD kernel.
-        case blocked
+        /// The packed, cache-blocked SIMD kernel with the given micro-kernel form, on one thread
+        /// below `parallelThreshold` multiply-adds.
+        case blocked(GemmKernelForm, parallelThreshold: Int = GemmBlocked.parallelThreshold)
     }
 
     /// `multiply` on a given route and thread count, regardless of the settings.
@@ -55,6 +57,8 @@ public enum Gemm {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
+        var form = GemmKernelForm.preferred
+        var parallelThreshold = GemmBlocked.parallelThreshold
         switch route {
         case .blas(let blas):
             if callBLAS(blas, threads: threads, transposeA: transposeA, transposeB: transposeB,
@@ -66,21 +70,36 @@ public enum Gemm {
             GemmSmall.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
             return
-        case .blocked:
-            break
+        case .blocked(let chosen, let threshold):
+            form = chosen
+            parallelThreshold = threshold
         }
         if T.self == Float.self {
-            GemmBlocked.multiply(
-                FloatKernel4x24.self, threads: threads,
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                a: rebound(a), lda: lda, b: rebound(b), ldb: ldb,
-                c: rebound(c), ldc: ldc, accumulate: accumulate)
+            let a: UnsafePointer<Float> = rebound(a), b: UnsafePointer<Float> = rebound(b)
+            let c: UnsafeMutablePointer<Float> = rebound(c)
+            switch form {
+            case .fused:
+                GemmBlocked.multiply(FloatFusedKernel.self, threads: threads, parallelThreshold: parallelThreshold,
+                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            case .separate:
+                GemmBlocked.multiply(FloatSeparateKernel.self, threads: threads, parallelThreshold: parallelThreshold,
+                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            }
         } else if T.self == Double.self {
-            GemmBlocked.multiply(
-                DoubleKernel4x12.self, threads: threads,
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                a: rebound(a), lda: lda, b: rebound(b), ldb: ldb,
-                c: rebound(c), ldc: ldc, accumulate: accumulate)
+            let a: UnsafePointer<Double> = rebound(a), b: UnsafePointer<Double> = rebound(b)
+            let c: UnsafeMutablePointer<Double> = rebound(c)
+            switch form {
+            case .fused:
+                GemmBlocked.multiply(DoubleFusedKernel.self, threads: threads, parallelThreshold: parallelThreshold,
+                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            case .separate:
+                GemmBlocked.multiply(DoubleSeparateKernel.self, threads: threads, parallelThreshold: parallelThreshold,
+                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            }
         } else {
             GemmSmall.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)

@@ -19,7 +19,7 @@ enum GemmBlocked {
     /// Chunk edges fall on micro-tile boundaries, so the result is bitwise independent of
     /// `threads` (see `GemmMicroKernel`).
     static func multiply<K: GemmMicroKernel>(
-        _ kernel: K.Type, threads: Int,
+        _ kernel: K.Type, threads: Int, parallelThreshold: Int = GemmBlocked.parallelThreshold,
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<K.Scalar>, lda: Int, b: UnsafePointer<K.Scalar>, ldb: Int,
         c: UnsafeMutablePointer<K.Scalar>, ldc: Int, accumulate: Bool

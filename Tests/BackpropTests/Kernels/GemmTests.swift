@@ -32,15 +32,16 @@ struct GemmCase: CustomStringConvertible, Sendable {
     }
 }
 
-/// Odd shapes: 1, 3, 17, 255, non-square, plus edges of the micro-tile (4×24 / 4×12) and of
-/// the cache blocks (KC = 256, MC = 144 / 96, NC = 3072 / 2052).
+/// Odd shapes: 1, 3, 17, 255, non-square, plus edges of the micro-tiles (6×16, 6×8, 6×4), and
+/// of the cache blocks (KC = 256, MC = 144 / 96, NC = 3072 / 2048).
 let oddShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (3, 3, 3), (17, 17, 17), (1, 255, 3), (255, 1, 17), (3, 17, 255),
-    (17, 255, 1), (5, 25, 257), (150, 13, 40), (97, 49, 300), (4, 24, 8), (2, 3100, 5),
+    (17, 255, 1), (7, 25, 257), (150, 13, 20), (6, 16, 8), (2, 3100, 3),
 ]
 
-/// Problems large enough for the blocked kernel to split over threads, along M and along N.
-let parallelShapes: [(Int, Int, Int)] = [(150, 200, 300), (300, 50, 100), (64, 300, 100), (255, 255, 17)]
+/// Shapes for the thread split (with the parallel threshold lifted): along N (m ≤ n), along M,
+/// fewer tiles than threads, and chunks that end on partial tiles.
+let parallelShapes: [(Int, Int, Int)] = [(13, 90, 40), (61, 17, 33), (5, 7, 9), (100, 100, 30)]
 
 /// Operands, the starting C, and the reference result, for one `GemmCase`.
 struct GemmProblem<T: TensorScalar> {
@@ -155,8 +156,9 @@ struct GemmAccuracyTests {
     func check<T: TensorScalar>(_: T.Type, _ spec: GemmCase) {
         let problem = GemmProblem<T>(spec, seed: UInt64(spec.m * 1_000_003 + spec.n * 1009 + spec.k))
         problem.verify(problem.run(route: .small, threads: 1), "small")
-        problem.verify(problem.run(route: .blocked, threads: 1), "blocked")
-        problem.verify(problem.run(route: .blocked, threads: 2), "blocked×2")
+        problem.verify(problem.run(route: .blocked(.fused), threads: 1), "fused")
+        problem.verify(problem.run(route: .blocked(.separate), threads: 1), "separate")
+        problem.verify(problem.run(route: .blocked(.preferred, parallelThreshold: 0), threads: 2), "blocked×2")
     }
 
     @Test("Float, swift kernels", arguments: GemmCase.all(shapes: oddShapes))
@@ -181,7 +183,7 @@ struct GemmAccuracyTests {
         for accumulate in [false, true] {
             let spec = GemmCase(m: 3, n: 5, k: 0, padding: 1, accumulate: accumulate)
             let problem = GemmProblem<Float>(spec, seed: 7)
-            problem.verify(problem.run(route: .blocked, threads: 2), "k=0")
+            problem.verify(problem.run(route: .blocked(.preferred), threads: 2), "k=0")
         }
     }
 }
@@ -190,12 +192,14 @@ struct GemmAccuracyTests {
 struct GemmThreadingTests {
     /// The blocked kernel splits M or N on micro-tile boundaries and never splits K, so each
     /// entry of C is summed in the same order whatever the thread count: results are bitwise equal.
+    /// (The parallel threshold is lifted so that these small problems do split.)
     func check<T: TensorScalar>(_: T.Type, _ spec: GemmCase) {
         let problem = GemmProblem<T>(spec, seed: 42)
-        let one = problem.run(route: .blocked, threads: 1)
+        let route = Gemm.Route.blocked(.preferred, parallelThreshold: 0)
+        let one = problem.run(route: route, threads: 1)
         problem.verify(one, "blocked")
-        for threads in [2, 3, 4] {
-            let many = problem.run(route: .blocked, threads: threads)
+        for threads in [2, 3, 5] {
+            let many = problem.run(route: route, threads: threads)
             let same = one.withUnsafeBytes { x in many.withUnsafeBytes { y in x.elementsEqual(y) } }
             #expect(same, "\(spec): \(threads) threads differ from 1")
         }
