@@ -2,7 +2,7 @@
 /// entering from above and below, each edge labelled with its forward value (black, above or
 /// first) and the gradient ∂L/∂value flowing back along it (red, below or second).
 public enum ExplainGraphSVG {
-    static let columnWidth = 250.0
+    static let columnWidth = 300.0
     static let mainY = 250.0
     static let sideOffset = 150.0
     static let margin = 70.0

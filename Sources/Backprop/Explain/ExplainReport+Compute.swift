@@ -70,7 +70,7 @@ extension ExplainReport {
             }
         }
         forward.append(ExplainValue(formula: "β, the inverse temperature", matrix: .scalar("β", net.inverseTemperature)))
-        forward.append(ExplainValue(formula: "p = softmax(β\(yName)), pⱼ = e^{β\(yName)ⱼ} / Σᵢ e^{β\(yName)ᵢ}", matrix: vector("p", p)))
+        forward.append(ExplainValue(formula: "p = softmax(β\(yName)), pⱼ = exp(β\(yName)ⱼ) / Σᵢ exp(β\(yName)ᵢ)", matrix: vector("p", p)))
         forward.append(ExplainValue(formula: "t, the one-hot target (class \(target))", matrix: vector("t", t)))
         forward.append(ExplainValue(formula: "L = −log p\(subscripted("", target)) = −Σⱼ tⱼ log pⱼ", matrix: .scalar("L", lossValue)))
 
