@@ -51,9 +51,8 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         do {
             try explain()
-        } catch {
-            FileHandle.standardError.write(Data("backprop explain: error: \(error)\n".utf8))
-            throw ExitCode.failure
+        } catch let error as ExplainError {
+            throw CommandLineError("explain: \(error)")
         }
     }
 

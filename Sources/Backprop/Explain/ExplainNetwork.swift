@@ -1,3 +1,5 @@
+import RealModule
+
 /// A problem with what `explain` was asked to explain, said in one line.
 public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The message.
@@ -8,7 +10,7 @@ public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable 
 
 /// The elementwise function between two dense layers of an explained network.
 public enum ExplainActivation: String, Sendable, CaseIterable {
-    case relu, tanh, sigmoid, identity
+    case relu, tanh, sigmoid, gelu, identity
 
     /// The activation by the name a model file uses (`"relu"`, `"ReLU"`, `"linear"`, …).
     public init?(named name: String) {
@@ -16,6 +18,7 @@ public enum ExplainActivation: String, Sendable, CaseIterable {
         case "relu": self = .relu
         case "tanh": self = .tanh
         case "sigmoid", "logistic": self = .sigmoid
+        case "gelu": self = .gelu
         case "identity", "linear", "none", "": self = .identity
         default: return nil
         }
@@ -27,6 +30,7 @@ public enum ExplainActivation: String, Sendable, CaseIterable {
         case .relu: return z.relu()
         case .tanh: return z.tanh()
         case .sigmoid: return z.sigmoid()
+        case .gelu: return z.gelu()
         case .identity: return z
         }
     }
@@ -37,6 +41,7 @@ public enum ExplainActivation: String, Sendable, CaseIterable {
         case .relu: return z > 0 ? 1 : 0
         case .tanh: return 1 - h * h
         case .sigmoid: return h * (1 - h)
+        case .gelu: return 0.5 * (1 + Double.erf(z / 2.squareRoot())) + z * Double.exp(-z * z / 2) / (2 * Double.pi).squareRoot()
         case .identity: return 1
         }
     }
@@ -47,6 +52,7 @@ public enum ExplainActivation: String, Sendable, CaseIterable {
         case .relu: return "relu′(z) = 1 if z > 0, else 0"
         case .tanh: return "tanh′(z) = 1 − h²"
         case .sigmoid: return "σ′(z) = h(1 − h)"
+        case .gelu: return "gelu′(z) = Φ(z) + z φ(z)"
         case .identity: return "f′(z) = 1"
         }
     }
