@@ -32,6 +32,13 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Hand-run GEMM benchmark (not a test): swift run -c release gemm-bench --help
+        .executableTarget(
+            name: "gemm-bench",
+            dependencies: ["Backprop"],
+            path: "bench/GemmBench",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop"],

@@ -1,0 +1,131 @@
+/// The cache-blocked, packed GEMM (the Goto/BLIS loop nest) and its split across threads.
+///
+///     for jc in 0..<n step NC            B block (KC×NC) lives in L3
+///       for pc in 0..<k step KC           pack op(B)[pc.., jc..]
+///         for ic in 0..<m step MC         pack op(A)[ic.., pc..]  (MC×KC, lives in L2)
+///           for jr in 0..<NC step NR      B micro-panel (KC×NR) stays in L1
+///             for ir in 0..<MC step MR    micro-kernel: MR×NR tile of C in registers
+///
+/// The first KC block overwrites C unless the caller accumulates; later blocks add to it, so
+/// each C entry is Σ over KC blocks (in order) of an in-register sum (in order of p).
+enum GemmBlocked {
+    /// Below this many multiply-adds (m·n·k) a call stays on one thread.
+    static let parallelThreshold = 1 << 19
+
+    /// C (+)= op(A)·op(B) with the work split over up to `threads` threads.
+    ///
+    /// The split is along N when op(B) has at least `threads` micro-panels and m ≤ n
+    /// (each thread then packs all of op(A), the smaller operand), otherwise along M.
+    /// Chunk edges fall on micro-tile boundaries, so the result is bitwise independent of
+    /// `threads` (see `GemmMicroKernel`).
+    static func multiply<K: GemmMicroKernel>(
+        _ kernel: K.Type, threads: Int, parallelThreshold: Int = GemmBlocked.parallelThreshold,
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<K.Scalar>, lda: Int, b: UnsafePointer<K.Scalar>, ldb: Int,
+        c: UnsafeMutablePointer<K.Scalar>, ldc: Int, accumulate: Bool
+    ) {
+        let rowTiles = (m + K.mr - 1) / K.mr
+        let colTiles = (n + K.nr - 1) / K.nr
+        var workers = m * n * k < parallelThreshold ? 1 : threads
+        let splitN = (m <= n && colTiles >= workers) || rowTiles < workers
+        workers = min(workers, splitN ? colTiles : rowTiles)
+
+        if workers <= 1 {
+            single(kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                   a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        let tiles = splitN ? colTiles : rowTiles
+        let step = splitN ? K.nr : K.mr
+        parallelFor(workers) { w in
+            // Tiles w·tiles/workers ..< (w+1)·tiles/workers: balanced to within one tile.
+            let first = w * tiles / workers * step
+            let last = min((w + 1) * tiles / workers * step, splitN ? n : m)
+            if first >= last { return }
+            if splitN {
+                single(kernel, transposeA: transposeA, transposeB: transposeB,
+                       m: m, n: last - first, k: k, a: a, lda: lda,
+                       b: transposeB ? b + first * ldb : b + first, ldb: ldb,
+                       c: c + first, ldc: ldc, accumulate: accumulate)
+            } else {
+                single(kernel, transposeA: transposeA, transposeB: transposeB,
+                       m: last - first, n: n, k: k,
+                       a: transposeA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb,
+                       c: c + first * ldc, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// The loop nest on the calling thread, with a workspace from the pool.
+    static func single<K: GemmMicroKernel>(
+        _ kernel: K.Type,
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<K.Scalar>, lda: Int, b: UnsafePointer<K.Scalar>, ldb: Int,
+        c: UnsafeMutablePointer<K.Scalar>, ldc: Int, accumulate: Bool
+    ) {
+        typealias T = K.Scalar
+        let mr = K.mr, nr = K.nr
+        let mcMax = K.mc, kcMax = K.kc, ncMax = K.nc
+        GemmWorkspace.withWorkspace { workspace in
+            let packedA = workspace.aBuffer(T.self, count: mcMax * kcMax)
+            let packedB = workspace.bBuffer(T.self, count: kcMax * ncMax)
+            // An edge tile is computed whole into `edge`, then its valid part copied out.
+            withUnsafeTemporaryAllocation(of: T.self, capacity: mr * nr) { edgeBuffer in
+                let edge = edgeBuffer.baseAddress!
+                var jc = 0
+                while jc < n {
+                    let nc = min(ncMax, n - jc)
+                    var pc = 0
+                    while pc < k {
+                        let kc = min(kcMax, k - pc)
+                        let addToC = accumulate || pc > 0
+                        GemmPacking.packB(
+                            transposed: transposeB, depth: kc, cols: nc, nr: nr,
+                            b: transposeB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb: ldb,
+                            into: packedB)
+                        var ic = 0
+                        while ic < m {
+                            let mc = min(mcMax, m - ic)
+                            GemmPacking.packA(
+                                transposed: transposeA, rows: mc, depth: kc, mr: mr,
+                                a: transposeA ? a + pc * lda + ic : a + ic * lda + pc, lda: lda,
+                                into: packedA)
+                            var jr = 0
+                            while jr < nc {
+                                let width = min(nr, nc - jr)
+                                let panelB = packedB + jr * kc
+                                var ir = 0
+                                while ir < mc {
+                                    let height = min(mr, mc - ir)
+                                    let panelA = packedA + ir * kc
+                                    let cTile = c + (ic + ir) * ldc + (jc + jr)
+                                    if width == nr && height == mr {
+                                        K.tile(kc: kc, a: panelA, b: panelB, c: cTile, ldc: ldc,
+                                               accumulate: addToC)
+                                    } else {
+                                        K.tile(kc: kc, a: panelA, b: panelB, c: edge, ldc: nr,
+                                               accumulate: false)
+                                        for r in 0..<height {
+                                            let src = edge + r * nr
+                                            let dst = cTile + r * ldc
+                                            if addToC {
+                                                for j in 0..<width { dst[j] = dst[j] + src[j] }
+                                            } else {
+                                                for j in 0..<width { dst[j] = src[j] }
+                                            }
+                                        }
+                                    }
+                                    ir += mr
+                                }
+                                jr += nr
+                            }
+                            ic += mc
+                        }
+                        pc += kc
+                    }
+                    jc += nc
+                }
+            }
+        }
+    }
+}

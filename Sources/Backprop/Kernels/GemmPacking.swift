@@ -1,0 +1,86 @@
+/// Packing copies a block of op(A) or op(B) into the contiguous, zero-padded micro-panel order
+/// the micro-kernel streams through. Transposes are absorbed here: the kernel never sees them,
+/// and no transposed copy of a whole operand is ever made.
+enum GemmPacking {
+    /// Packs rows `0..<rows` and depth `0..<depth` of op(A) into micro-panels of `mr` rows:
+    /// `dst[panel·mr·depth + p·mr + r] = op(A)[panel·mr + r, p]`, rows past `rows` zero.
+    ///
+    /// `a` points at op(A)[0, 0]; op(A)[i, p] is `a[i·lda + p]`, or `a[p·lda + i]` when transposed.
+    @inline(__always)
+    static func packA<T: TensorScalar>(
+        transposed: Bool, rows: Int, depth: Int, mr: Int,
+        a: UnsafePointer<T>, lda: Int, into dst: UnsafeMutablePointer<T>
+    ) {
+        var out = dst
+        var i0 = 0
+        while i0 < rows {
+            let height = min(mr, rows - i0)
+            if transposed {
+                // Stored depth×rows: each p gives `height` contiguous values.
+                for p in 0..<depth {
+                    let src = a + p * lda + i0
+                    let d = out + p * mr
+                    for r in 0..<height { d[r] = src[r] }
+                    for r in height..<mr { d[r] = 0 }
+                }
+            } else {
+                // Stored rows×depth: read each row contiguously, write with stride mr.
+                for r in 0..<height {
+                    let src = a + (i0 + r) * lda
+                    var d = out + r
+                    for p in 0..<depth { d.pointee = src[p]; d += mr }
+                }
+                if height < mr {
+                    for p in 0..<depth {
+                        for r in height..<mr { out[p * mr + r] = 0 }
+                    }
+                }
+            }
+            out += mr * depth
+            i0 += mr
+        }
+    }
+
+    /// Packs depth `0..<depth` and columns `0..<cols` of op(B) into micro-panels of `nr` columns:
+    /// `dst[panel·nr·depth + p·nr + j] = op(B)[p, panel·nr + j]`, columns past `cols` zero.
+    ///
+    /// `b` points at op(B)[0, 0]; op(B)[p, j] is `b[p·ldb + j]`, or `b[j·ldb + p]` when transposed.
+    @inline(__always)
+    static func packB<T: TensorScalar>(
+        transposed: Bool, depth: Int, cols: Int, nr: Int,
+        b: UnsafePointer<T>, ldb: Int, into dst: UnsafeMutablePointer<T>
+    ) {
+        var out = dst
+        var j0 = 0
+        while j0 < cols {
+            let width = min(nr, cols - j0)
+            if transposed {
+                // Stored cols×depth: read each column of op(B) contiguously, write with stride nr.
+                for j in 0..<width {
+                    let src = b + (j0 + j) * ldb
+                    var d = out + j
+                    for p in 0..<depth { d.pointee = src[p]; d += nr }
+                }
+                if width < nr {
+                    for p in 0..<depth {
+                        for j in width..<nr { out[p * nr + j] = 0 }
+                    }
+                }
+            } else {
+                // Stored depth×cols: each p gives `width` contiguous values.
+                for p in 0..<depth {
+                    let src = b + p * ldb + j0
+                    let d = out + p * nr
+                    if width == nr {
+                        d.update(from: src, count: nr)
+                    } else {
+                        for j in 0..<width { d[j] = src[j] }
+                        for j in width..<nr { d[j] = 0 }
+                    }
+                }
+            }
+            out += nr * depth
+            j0 += nr
+        }
+    }
+}

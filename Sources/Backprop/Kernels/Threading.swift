@@ -1,0 +1,58 @@
+import Dispatch
+import Foundation
+
+/// The number of threads the kernels may use (at least 1).
+///
+/// Starts as the `BACKPROP_THREADS` environment variable when it holds a positive integer,
+/// otherwise `ProcessInfo.processInfo.activeProcessorCount`. Setting it affects later kernel
+/// calls, including the system BLAS when one is active (via `openblas_set_num_threads`).
+/// Small problems run on one thread whatever this says.
+///
+/// This is a module-level property, so clients write `Backprop.threadCount = 1`. (A type named
+/// `Backprop` would shadow the module's own name and break `Backprop.Tensor` in client code.)
+///
+///     Backprop.threadCount = 1   // deterministic single-core timing
+public var threadCount: Int {
+    get { KernelSettings.shared.threadCount }
+    set {
+        precondition(newValue >= 1, "Backprop.threadCount must be at least 1, got \(newValue)")
+        KernelSettings.shared.threadCount = newValue
+    }
+}
+
+/// Process-wide kernel settings, read once from the environment and guarded by a lock.
+final class KernelSettings: @unchecked Sendable {
+    static let shared = KernelSettings()
+
+    private let lock = NSLock()
+    private var _threadCount: Int
+
+    private init() {
+        let environment = ProcessInfo.processInfo.environment
+        _threadCount = KernelSettings.parseThreadCount(environment["BACKPROP_THREADS"])
+            ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// A positive integer from `BACKPROP_THREADS`, or nil when unset or malformed.
+    static func parseThreadCount(_ text: String?) -> Int? {
+        guard let text, let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 1 else {
+            return nil
+        }
+        return value
+    }
+
+    var threadCount: Int {
+        get { lock.lock(); defer { lock.unlock() }; return _threadCount }
+        set { lock.lock(); _threadCount = newValue; lock.unlock() }
+    }
+}
+
+/// Runs `body(0..<count)` with the iterations spread over the cores; `count == 1` runs inline.
+@inline(__always)
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 {
+        body(0)
+    } else {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+    }
+}
