@@ -9,6 +9,7 @@ struct BackpropCommand: ParsableCommand {
         subcommands: [
             CheckCommand.self,
             JacobianCommand.self,
+            ExplainCommand.self,
             BenchCommand.self,
         ]
     )

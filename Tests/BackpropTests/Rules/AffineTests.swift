@@ -42,7 +42,7 @@ func affineGradientsAreTheSeedFormulasByHand(useFloat: Bool) {
         let closed = map.jacobian(method: .closedForm)
         #expect(map.jacobian(method: .reverse) == closed, "reverse, wrt \(wrt)")
         #expect(map.jacobian(method: .forward) == closed, "forward, wrt \(wrt)")
-        expectClose(map.jacobian(method: .numeric), closed, tolerance: 1e-9, "numeric, wrt \(wrt)")
+        expectClose(map.jacobian(method: .numeric), closed, tolerance: 1e-12, "numeric, wrt \(wrt)")
     }
     #expect(SeedMap.affine(weight: w, bias: b, x: x, wrt: .w).jacobian(method: .closedForm)
             == Tensor(rows: [[1, 0, 2, 0, 0, 0], [0, 0, 0, 1, 0, 2]]))

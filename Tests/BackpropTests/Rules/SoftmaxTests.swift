@@ -13,7 +13,7 @@ import Testing
     expectClose(map.jacobian(method: .closedForm), closed, tolerance: 1e-15, "closed form")
     expectClose(map.jacobian(method: .reverse), closed, tolerance: 1e-14, "reverse")
     expectClose(map.jacobian(method: .forward), closed, tolerance: 1e-14, "forward")
-    expectClose(map.jacobian(method: .numeric), closed, tolerance: 1e-9, "numeric")
+    expectClose(map.jacobian(method: .numeric), closed, tolerance: 1e-12, "numeric")
 }
 
 /// ∂L/∂x = β·y⊙(g − ⟨g,y⟩) and ∂L/∂β = Σ g_j y_j (x_j − ⟨y,x⟩), against PyTorch autograd.
