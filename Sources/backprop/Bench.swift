@@ -32,6 +32,8 @@ struct BenchCommand: ParsableCommand {
     var smoke = false
 
     func run() throws {
+        // Steps free and re-allocate the same large buffers: keep them instead of re-faulting pages.
+        AllocatorTuning.retainFreedMemory()
         var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()
         options.buildLabel = buildLabel
         if !smoke { options.minimumSeconds = seconds }

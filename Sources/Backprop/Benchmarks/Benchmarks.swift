@@ -62,11 +62,13 @@ public enum Benchmarks {
         }
     }
 
-    /// The backend that runs large GEMMs now, as reported in measurements.
+    /// The backend that runs large GEMMs now, as reported in measurements: the BLAS name, or
+    /// `swift-<build label>`, or `swift-fma` / `swift-mul+add` after the kernel form in use.
     static func backend(_ options: BenchmarkOptions) -> String {
         let name = Gemm.backendName
-        if name == "swift", let label = options.buildLabel { return "swift-\(label)" }
-        return name
+        guard name == "swift" else { return name }
+        if let label = options.buildLabel { return "swift-\(label)" }
+        return GemmKernelForm.preferred == .fused ? "swift-fma" : "swift-mul+add"
     }
 
     /// The median wall time of `body` in milliseconds, after warm-up.

@@ -102,10 +102,13 @@ enum ElementwiseKernels {
     static func unary<T: TensorScalar>(_ op: UnaryOperation, _ x: [T]) -> [T] {
         [T](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { px in
+                guard let o = out.baseAddress, let p = px.baseAddress else { return }
                 switch op {
-                case .negate: for i in 0..<x.count { out[i] = -px[i] }
-                case .relu: for i in 0..<x.count { let v = px[i]; out[i] = v > 0 ? v : (v.isNaN ? v : 0) }
-                default: for i in 0..<x.count { out[i] = apply(op, px[i]) }
+                case .negate: for i in 0..<x.count { o[i] = -p[i] }
+                // `v <= 0 ? 0 : v` keeps NaN (NaN <= 0 is false) and is one compare and select:
+                // no branch to mispredict on random signs, and it vectorises.
+                case .relu: for i in 0..<x.count { let v = p[i]; o[i] = v <= 0 ? 0 : v }
+                default: for i in 0..<x.count { o[i] = apply(op, p[i]) }
                 }
             }
             initialized = x.count
@@ -124,8 +127,8 @@ enum ElementwiseKernels {
                     let n = x.count
                     var base = 0
                     while n > 0 && base < g.count {
-                        let gb = pg.baseAddress! + base, ob = out.baseAddress! + base
-                        for i in 0..<n { ob[i] = px[i] > 0 ? gb[i] : 0 }
+                        let gb = pg.baseAddress! + base, ob = out.baseAddress! + base, xb = px.baseAddress!
+                        for i in 0..<n { ob[i] = xb[i] > 0 ? gb[i] : 0 }
                         base += n
                     }
                 }

@@ -31,7 +31,7 @@ enum RowKernels {
         if T.self == Float.self {
             let xf = float(x), b = unsafeBitCast(beta, to: Float.self)
             var vm = V(repeating: -.infinity)
-            while i + 8 <= n { vm = pointwiseMax(vm, load(xf + i) * b); i += 8 }
+            while i + 8 <= n { let v = load(xf + i) * b; vm.replace(with: v, where: v .> vm); i += 8 }
             m = unsafeBitCast(vm.max(), to: T.self)
         }
         while i < n { let v = beta * x[i]; if v > m || v.isNaN { m = v }; i += 1 }
@@ -47,9 +47,17 @@ enum RowKernels {
         if T.self == Float.self {
             let xf = float(x), b = unsafeBitCast(beta, to: Float.self), c = unsafeBitCast(shift, to: Float.self)
             var vs = V()
+            // With a finite shift no argument exceeds 0 (x ≤ max), so the overflow checks can go.
+            let bounded = shift.isFinite
             if let y {
                 let yf = float(y)
-                while i + 8 <= n { let e = VectorExp.exp(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
+                if bounded {
+                    while i + 8 <= n { let e = VectorExp.expNonPositive(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
+                } else {
+                    while i + 8 <= n { let e = VectorExp.exp(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
+                }
+            } else if bounded {
+                while i + 8 <= n { vs += VectorExp.expNonPositive(load(xf + i) * b - c); i += 8 }
             } else {
                 while i + 8 <= n { vs += VectorExp.exp(load(xf + i) * b - c); i += 8 }
             }
@@ -123,7 +131,7 @@ enum RowKernels {
         if T.self == Float.self {
             let gf = float(g), yf = float(y), of = float(out)
             let vb = V(repeating: unsafeBitCast(beta, to: Float.self)), vs = V(repeating: unsafeBitCast(s, to: Float.self))
-            while i + 8 <= n { store(vb * (load(gf + i) - VectorExp.exp(load(yf + i)) * vs), of + i); i += 8 }
+            while i + 8 <= n { store(vb * (load(gf + i) - VectorExp.expNonPositive(load(yf + i)) * vs), of + i); i += 8 }
         }
         while i < n { out[i] = beta * (g[i] - T.exp(y[i]) * s); i += 1 }
     }

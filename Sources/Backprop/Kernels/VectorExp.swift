@@ -13,8 +13,19 @@ enum VectorExp {
 
     @inline(__always)
     static func exp(_ x: V) -> V {
-        let lower = V(repeating: -87.3), upper = V(repeating: 88)
-        let xc = pointwiseMin(pointwiseMax(x, lower), upper)
+        let upper = V(repeating: 88)
+        var result = expNonPositive(x.replacing(with: upper, where: x .> upper))
+        result.replace(with: .infinity, where: x .> upper)
+        return result
+    }
+
+    /// e^x for x ≤ 88 (or NaN): the softmax rows' case, x − max x ≤ 0, without the overflow checks.
+    @inline(__always)
+    static func expNonPositive(_ x: V) -> V {
+        let lower = V(repeating: -87.3)
+        // (Comparisons and `replacing`, not `pointwiseMin`/`pointwiseMax`: those stay generic calls.)
+        // NaN passes the clamp and every step after it, so it comes out NaN.
+        let xc = x.replacing(with: lower, where: x .< lower)
         // Adding 1.5·2²³ rounds x·log₂e to the nearest integer n, held in the low mantissa bits.
         let magic = V(repeating: 12_582_912)
         let t = xc * V(repeating: 1.442_695_040_888_963_4) + magic
@@ -30,10 +41,6 @@ enum VectorExp {
         // 2ⁿ: n + 127 in the exponent field (n ∈ [−126, 127] after the clamp).
         let nBits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000
         let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: V.self)
-        var result = p * scale
-        result.replace(with: 0, where: x .< lower)
-        result.replace(with: .infinity, where: x .> upper)
-        result.replace(with: x, where: x .!= x)
-        return result
+        return (p * scale).replacing(with: 0, where: x .< lower)
     }
 }
