@@ -102,3 +102,8 @@ extension Tensor {
 public func withoutDerivative<R>(_ body: () throws -> R) rethrows -> R {
     try DifferentiationContext.$recordingDisabled.withValue(true, operation: body)
 }
+
+// A node is immutable once built (every stored property is a `let`), so sharing it across
+// threads is safe; its rule closures capture only tensors, which are values.
+extension GraphNode: @unchecked Sendable {}
+extension Tensor: Sendable {}

@@ -50,11 +50,11 @@ enum ElementwiseKernels {
                 b.withUnsafeBufferPointer { pb in
                     let o = out.baseAddress!, ap = pa.baseAddress!, bp = pb.baseAddress!
                     func run(_ f: (T, T) -> T) {
-                        if aShape == bShape {
+                        if aShape == shape && bShape == shape {
                             loop(ap, 1, bp, 1, o, count, f)
-                        } else if b.count == 1 {
+                        } else if b.count == 1 && aShape == shape {
                             loop(ap, 1, bp, 0, o, count, f)
-                        } else if a.count == 1 {
+                        } else if a.count == 1 && bShape == shape {
                             loop(ap, 0, bp, 1, o, count, f)
                         } else {
                             forEachBroadcastRun(shape: shape, sa, sb) { ia, ib, io, n, da, db in

@@ -16,7 +16,6 @@ extension Tensor {
                                differential: { t, y in t[0].map { derivative(x, y) * $0 } })
     }
 
-    /// Per-element check of a named op; traps with the op and shape.
     public func exp() -> Tensor { unaryRecorded(.exp) { _, y in y } }                         // (eˣ)′ = eˣ = y
     public func log() -> Tensor { unaryRecorded(.log) { x, _ in 1 / x } }                     // (log x)′ = 1/x
     public func tanh() -> Tensor { unaryRecorded(.tanh) { _, y in 1 - y * y } }               // (tanh x)′ = 1 − y²
@@ -32,7 +31,9 @@ extension Tensor {
     /// x raised to a constant power p; derivative p·x^{p−1}.
     public func pow(_ p: Scalar) -> Tensor {
         let x = self
-        let value = Tensor(shape: shape, scalars: scalars.map { Scalar.pow($0, p) })
+        // An integral exponent uses repeated multiplication, defined for negative bases too.
+        let integral: Int? = p.rounded() == p && Swift.abs(p) < 1_048_576 ? Int(p) : nil
+        let value = Tensor(shape: shape, scalars: scalars.map { x in integral.map { Scalar.pow(x, $0) } ?? Scalar.pow(x, p) })
         let derivative = { (x: Tensor) in p * x.pow(p - 1) }
         return Tensor.recorded("pow", value: value, inputs: [x],
                                pullback: { [$0.cotangent * derivative(x)] },

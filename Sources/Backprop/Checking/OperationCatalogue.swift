@@ -1,0 +1,114 @@
+/// One gradient check of the catalogue: a labelled function and the point to check it at.
+public struct GradientCheckCase: Sendable {
+    /// The operation and the situation, e.g. "softmax β=-3".
+    public let name: String
+    /// The inputs the function is differentiated with respect to.
+    public let inputs: [Tensor<Double>]
+    /// The function of the inputs.
+    public let function: @Sendable ([Tensor<Double>]) -> Tensor<Double>
+
+    public init(_ name: String, _ inputs: [Tensor<Double>], _ function: @escaping @Sendable ([Tensor<Double>]) -> Tensor<Double>) {
+        self.name = name; self.inputs = inputs; self.function = function
+    }
+
+    /// Runs `GradientCheck.check` on this case.
+    public func run() -> GradientCheckReport { GradientCheck.check(name, at: inputs, function) }
+}
+
+/// Every differentiable operation of the library, each at random shapes (seeded), including
+/// n = 1, large logits, β = 0 and β < 0 for the softmax family. `backprop check` and the test
+/// suite both run this list, so an operation added without an entry here is a visible gap.
+public enum OperationCatalogue {
+    public static func cases(seed: UInt64 = 2024) -> [GradientCheckCase] {
+        var g = SeededGenerator(seed: seed)
+        func normal(_ shape: [Int], _ scale: Double = 1) -> Tensor<Double> { .randomNormal(shape, standardDeviation: scale, generator: &g) }
+        /// Values bounded away from 0 (for log, sqrt, division, and the kinks of relu and abs).
+        func awayFromZero(_ shape: [Int]) -> Tensor<Double> {
+            let t = Tensor<Double>.randomUniform(shape, lower: 0.2, upper: 2, generator: &g)
+            let s = Tensor<Double>.randomUniform(shape, lower: -1, upper: 1, generator: &g)
+            return Tensor(shape: shape, scalars: zip(t.scalars, s.scalars).map { $1 < 0 ? -$0 : $0 })
+        }
+        func positive(_ shape: [Int]) -> Tensor<Double> { .randomUniform(shape, lower: 0.3, upper: 3, generator: &g) }
+        func size(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(g.next() % UInt64(range.count)) }
+        /// A probability row per example (for cross-entropy targets), label-smoothed one-hots.
+        func targets(_ rows: Int, _ classes: Int, smoothing: Double) -> Tensor<Double> {
+            var t = Tensor<Double>.full([rows, classes], classes > 1 ? smoothing / Double(classes - 1) : 0)
+            for r in 0..<rows { t.scalars[r * classes + size(0...(classes - 1))] = classes > 1 ? 1 - smoothing : 1 }
+            return t
+        }
+
+        let m = size(2...5), n = size(2...6), k = size(1...4)
+        var cases: [GradientCheckCase] = [
+            .init("add (broadcast [m,n]+[n])", [normal([m, n]), normal([n])]) { $0[0] + $0[1] },
+            .init("add (same input twice)", [normal([n])]) { $0[0] + $0[0] * $0[0] },
+            .init("subtract (broadcast [m,1]-[n])", [normal([m, 1]), normal([n])]) { $0[0] - $0[1] },
+            .init("multiply (broadcast)", [normal([m, n]), normal([1, n])]) { $0[0] * $0[1] },
+            .init("divide", [normal([m, n]), awayFromZero([m, n])]) { $0[0] / $0[1] },
+            .init("negate", [normal([n])]) { -$0[0] },
+            .init("maximum", [normal([m, n]), normal([m, n])]) { Tensor.maximum($0[0], $0[1]) },
+            .init("exp", [normal([m, n])]) { $0[0].exp() },
+            .init("log", [positive([m, n])]) { $0[0].log() },
+            .init("tanh", [normal([m, n], 2)]) { $0[0].tanh() },
+            .init("sigmoid", [normal([m, n], 3)]) { $0[0].sigmoid() },
+            .init("relu", [awayFromZero([m, n])]) { $0[0].relu() },
+            .init("abs", [awayFromZero([n])]) { $0[0].abs() },
+            .init("sqrt", [positive([m, n])]) { $0[0].sqrt() },
+            .init("erf", [normal([m, n])]) { $0[0].erf() },
+            .init("pow 3", [normal([n])]) { $0[0].pow(3) },
+            .init("gelu", [normal([m, n], 2)]) { $0[0].gelu() },
+            .init("reshape", [normal([m, n])]) { $0[0].reshaped([n, m]) * Tensor<Double>.ones([n, m]).cumulative() },
+            .init("transpose", [normal([m, n])]) { $0[0].transposed() },
+            .init("broadcast", [normal([1, n])]) { $0[0].broadcast(to: [m, n]) },
+            .init("sum to shape", [normal([m, n])]) { $0[0].sum(toShape: [1, n]) },
+            .init("rows", [normal([m + 2, n])]) { $0[0].rows(1..<(m + 1)) },
+            .init("padded", [normal([m, n])]) { $0[0].padded(rowsBefore: 1, rowsAfter: 2) },
+            .init("concatenate rows", [normal([m, n]), normal([k, n])]) { Tensor.concatenatingRows([$0[0], $0[1]]) },
+            .init("sum axis 0", [normal([m, n])]) { $0[0].sum(alongAxis: 0) },
+            .init("sum axis -1 keep", [normal([m, n])]) { $0[0].sum(alongAxis: -1, keepingDimension: true) },
+            .init("sum all", [normal([m, n])]) { $0[0].sum() },
+            .init("mean axis 1", [normal([m, n])]) { $0[0].mean(alongAxis: 1) },
+            .init("mean all", [normal([m, n])]) { $0[0].mean() },
+            .init("max axis 1", [normal([m, n])]) { $0[0].max(alongAxis: 1) },
+            .init("matmul A·B", [normal([m, k]), normal([k, n])]) { Tensor.matmul($0[0], $0[1]) },
+            .init("matmul Aᵀ·B", [normal([k, m]), normal([k, n])]) { Tensor.matmul($0[0], transposed: true, $0[1]) },
+            .init("matmul A·Bᵀ", [normal([m, k]), normal([n, k])]) { Tensor.matmul($0[0], $0[1], transposed: true) },
+            .init("matmul Aᵀ·Bᵀ", [normal([k, m]), normal([n, k])]) { Tensor.matmul($0[0], transposed: true, $0[1], transposed: true) },
+            .init("affine x∈ℝᴺ", [normal([n]), normal([m, n]), normal([m])]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) },
+            .init("affine batch", [normal([k, n]), normal([m, n]), normal([m])]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) },
+            .init("affine no bias", [normal([k, n]), normal([m, n])]) { Tensor.affine($0[0], weight: $0[1]) },
+            .init("affine n=1", [normal([1]), normal([1, 1]), normal([1])]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) },
+        ]
+        // The softmax family: β differentiable, at ordinary, zero, negative and large settings.
+        let betas: [(String, Double, Double)] = [("β=2", 2, 1), ("β=0", 0, 1), ("β=-3", -3, 1), ("β=1 n=1", 1, 1),
+                                                  ("β=1 logits ±1e4", 1, 1e4), ("β=100 logits ±1e4", 100, 1e4), ("β=0.5 logits ±1e4", 0.5, 1e4)]
+        for (label, beta, scale) in betas {
+            let width = label.contains("n=1") ? 1 : n
+            cases.append(.init("softmax \(label)", [normal([m, width], scale), Tensor(beta)]) { $0[0].softmax(inverseTemperature: $0[1]) })
+            cases.append(.init("logSoftmax \(label)", [normal([m, width], scale), Tensor(beta)]) { $0[0].logSoftmax(inverseTemperature: $0[1]) })
+            let t = targets(m, width, smoothing: 0.1)
+            cases.append(.init("softmaxCrossEntropy \(label)", [normal([m, width], scale), Tensor(beta)]) {
+                Tensor.softmaxCrossEntropy(logits: $0[0], targets: t, inverseTemperature: $0[1])
+            })
+        }
+        // Second order: the gradient of each fused loss is itself checked (its Jacobian is the Hessian).
+        let t2 = targets(1, n, smoothing: 0)
+        cases.append(.init("∇ softmaxCrossEntropy (Hessian) β=2", [normal([1, n])]) { z in
+            gradient(at: z[0]) { Tensor.softmaxCrossEntropy(logits: $0, targets: t2, inverseTemperature: Tensor(2.0)) }
+        })
+        cases.append(.init("∇ softmax·w (Hessian) β=-1.5", [normal([n])]) { x in
+            gradient(at: x[0]) { ($0.softmax(inverseTemperature: -1.5) * Tensor<Double>.ones([n]).cumulative()).sum() }
+        })
+        cases.append(.init("∇ tanh∘affine (Hessian)", [normal([n])]) { x in
+            let w = Tensor<Double>.ones([2, n]).cumulative() / Double(n)
+            return gradient(at: x[0]) { Tensor.affine($0, weight: w).tanh().sum() }
+        })
+        return cases
+    }
+}
+
+extension Tensor {
+    /// 1, 2, 3, … in this shape (a constant used to weight outputs unevenly in checks).
+    func cumulative() -> Tensor {
+        Tensor(shape: shape, scalars: (0..<count).map { Scalar($0 + 1) })
+    }
+}
