@@ -6,6 +6,6 @@ struct BackpropCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backprop",
         abstract: "Exact, fast, visible backpropagation.",
-        subcommands: []
+        subcommands: [Train.self, Evaluate.self, Predict.self]
     )
 }
