@@ -30,7 +30,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .diverged(epoch, step, loss, lr):
-            return "training diverged: the loss became \(loss) at epoch \(epoch), step \(step) (learning rate \(lr)); "
+            let value = loss.isNaN ? "NaN" : (loss > 0 ? "+inf" : "-inf")
+            return "training diverged: the loss became \(value) at epoch \(epoch), step \(step) (learning rate \(lr)); "
                 + "try a smaller --lr, --clip-norm 1, or another --optimizer"
         case let .invalid(message):
             return message
