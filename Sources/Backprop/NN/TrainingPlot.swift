@@ -48,7 +48,7 @@ public enum TrainingPlot {
             s += "<text x=\"\(f(left - 8))\" y=\"\(py)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(yFormat(t))</text>\n"
         }
         // x ticks (integer epochs).
-        for t in ticks(xRange.0, xRange.1, count: 10).filter({ $0 == $0.rounded() }) {
+        for t in ticks(xRange.0, xRange.1, count: 10, minimumStep: 1) {
             let px = f(x(t))
             s += "<line x1=\"\(px)\" y1=\"\(f(top + height))\" x2=\"\(px)\" y2=\"\(f(top + height + 5))\" stroke=\"black\"/>\n"
             s += "<text x=\"\(px)\" y=\"\(f(top + height + 18))\" text-anchor=\"middle\">\(Int(t))</text>\n"
@@ -77,16 +77,15 @@ public enum TrainingPlot {
         return s + "</g>\n"
     }
 
-    /// About `count` round tick values (1, 2 or 5 × 10ᵏ apart) covering [low, high].
-    static func ticks(_ low: Double, _ high: Double, count: Int) -> [Double] {
+    /// About `count` round tick values (1, 2 or 5 × 10ᵏ apart, at least `minimumStep`) covering
+    /// [low, high]; each is k·step for an integer k, so no rounding error accumulates.
+    static func ticks(_ low: Double, _ high: Double, count: Int, minimumStep: Double = 0) -> [Double] {
         guard high > low else { return [low] }
         let raw = (high - low) / Double(count)
         let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
-        var out: [Double] = []
-        var t = ceil(low / step - 1e-9) * step
-        while t <= high + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
-        return out
+        let step = max([1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude, minimumStep)
+        let first = Int(ceil(low / step - 1e-9)), last = Int(floor(high / step + 1e-9))
+        return first <= last ? (first...last).map { Double($0) * step } : []
     }
 
     /// The smallest 1, 2 or 5 × 10ᵏ at least `v` (for the top of an axis).
