@@ -21,7 +21,7 @@ let package = Package(
                 "CZlib",
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
-            resources: [.copy("Resources/digits.csv")],
+            resources: [.copy("Resources/digits.csv"), .copy("Resources/NOTICE.md")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(

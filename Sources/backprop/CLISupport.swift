@@ -7,45 +7,20 @@ import Glibc
 import Darwin
 #endif
 
-/// A failure to report as one line on stderr, then exit 1.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Writes a line to standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
-/// Runs a command body; any error becomes `backprop: <one line>` on stderr and exit status 1
-/// (never a stack trace). Exit codes thrown on purpose pass through.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
-        printError("backprop: \(text)")
-        throw ExitCode.failure
-    }
-}
-
 /// Checks that `path` can be written later: its directory exists and it is not a directory.
 /// Called before any work, so a bad output path fails fast and nothing is overwritten.
 func checkWritable(_ path: String, option: String) throws {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw CLIError("\(path): \(option) names a directory, not a file")
+        throw CommandLineError("\(path): \(option) names a directory, not a file")
     }
     let directory = (path as NSString).deletingLastPathComponent
     let dir = directory.isEmpty ? "." : directory
     guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw CLIError("\(path): directory \(dir) does not exist (\(option))")
+        throw CommandLineError("\(path): directory \(dir) does not exist (\(option))")
     }
     guard FileManager.default.isWritableFile(atPath: dir) else {
-        throw CLIError("\(path): directory \(dir) is not writable (\(option))")
+        throw CommandLineError("\(path): directory \(dir) is not writable (\(option))")
     }
 }
 

@@ -28,15 +28,15 @@ struct DataOptions: ParsableArguments {
     /// Argument checks that need no file access.
     func check() throws {
         if data == nil {
-            if labels != nil { throw CLIError("--labels needs --data (the IDX images file)") }
-            if format != nil { throw CLIError("--format needs --data") }
+            if labels != nil { throw CommandLineError("--labels needs --data (the IDX images file)") }
+            if format != nil { throw CommandLineError("--format needs --data") }
             return
         }
         if resolvedFormat == .idx && labels == nil {
-            throw CLIError("\(data!): IDX data needs --labels (the IDX labels file)")
+            throw CommandLineError("\(data!): IDX data needs --labels (the IDX labels file)")
         }
         if resolvedFormat == .csv && labels != nil {
-            throw CLIError("\(data!): --labels is only for IDX data; a CSV file holds its labels in the last column")
+            throw CommandLineError("\(data!): --labels is only for IDX data; a CSV file holds its labels in the last column")
         }
     }
 

@@ -19,7 +19,7 @@ struct Evaluate: ParsableCommand {
     var all = false
 
     func run() throws {
-        try reportingErrors(evaluate)
+        try evaluate()
     }
 
     func evaluate() throws {
@@ -28,10 +28,10 @@ struct Evaluate: ParsableCommand {
         let dataset = try dataOptions.load()
         let source = dataOptions.sourceName
         guard dataset.featureCount == classifier.inputCount else {
-            throw CLIError("\(source): rows have \(dataset.featureCount) features but \(modelOptions.model) expects \(classifier.inputCount)")
+            throw CommandLineError("\(source): rows have \(dataset.featureCount) features but \(modelOptions.model) expects \(classifier.inputCount)")
         }
         guard dataset.classCount <= classifier.classCount else {
-            throw CLIError("\(source): labels go up to \(dataset.classCount - 1) but \(modelOptions.model) has \(classifier.classCount) classes")
+            throw CommandLineError("\(source): labels go up to \(dataset.classCount - 1) but \(modelOptions.model) has \(classifier.classCount) classes")
         }
         var features = dataset.features, labels = dataset.labels
         var description = "all \(dataset.count) examples"

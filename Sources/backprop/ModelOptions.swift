@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
         let file = try SafeTensors<Float>(contentsOf: model)
         let classifier = try Classifier(safeTensors: file, source: model, activation: activation)
         if file.metadata[ModelMetadataKey.activation] == nil && activation == nil {
-            printError("backprop: note: \(model) has no activation in its metadata; assuming relu (use --activation)")
+            CommandLineOutput.error("note: \(model) has no activation in its metadata; assuming relu (use --activation)")
         }
         return (file, classifier)
     }

@@ -22,7 +22,7 @@ struct Predict: ParsableCommand {
     var json = false
 
     func run() throws {
-        try reportingErrors(predict)
+        try predict()
     }
 
     func predict() throws {
@@ -36,7 +36,7 @@ struct Predict: ParsableCommand {
             for r in 0..<rows { kept += x.scalars[(r * columns)..<(r * columns + n)] }
             x = Tensor(shape: [rows, n], scalars: kept)
         } else if columns != classifier.inputCount {
-            throw CLIError("\(input): rows have \(columns) values but \(modelOptions.model) expects \(classifier.inputCount) features")
+            throw CommandLineError("\(input): rows have \(columns) values but \(modelOptions.model) expects \(classifier.inputCount) features")
         }
         let probabilities = classifier.probabilities(x)
         let k = classifier.classCount

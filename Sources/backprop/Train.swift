@@ -83,7 +83,7 @@ struct Train: ParsableCommand {
     enum ScheduleKind: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
     func run() throws {
-        try reportingErrors(train)
+        try train()
     }
 
     /// The configuration from the options (defaults filled in), for a fresh run.
@@ -93,7 +93,7 @@ struct Train: ParsableCommand {
             let parts = layers.split(separator: ",", omittingEmptySubsequences: false)
             let sizes = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard sizes.count == parts.count, sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
-                throw CLIError("--layers \(layers): expected at least two positive integers separated by commas, e.g. 64,128,10")
+                throw CommandLineError("--layers \(layers): expected at least two positive integers separated by commas, e.g. 64,128,10")
             }
             c.layerSizes = sizes
         } else {
@@ -117,18 +117,18 @@ struct Train: ParsableCommand {
         if let seed { c.seed = seed }
         if let labelSmoothing { c.labelSmoothing = labelSmoothing }
         c.clipNorm = clipNorm
-        if let problem = c.problem() { throw CLIError(problem) }
+        if let problem = c.problem() { throw CommandLineError(problem) }
         return c
     }
 
     /// Option checks that need no data: done before reading anything.
     func checkArguments() throws {
         try dataOptions.check()
-        if let epochs, epochs < 1 { throw CLIError("--epochs must be at least 1, got \(epochs)") }
-        if let batchSize, batchSize < 1 { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw CLIError("--lr must be a positive number, got \(lr)") }
-        if let stepSize, stepSize < 1 { throw CLIError("--step-size must be at least 1, got \(stepSize)") }
-        if (stepSize != nil || gamma != nil) && schedule != .step { throw CLIError("--step-size and --gamma need --schedule step") }
+        if let epochs, epochs < 1 { throw CommandLineError("--epochs must be at least 1, got \(epochs)") }
+        if let batchSize, batchSize < 1 { throw CommandLineError("--batch-size must be at least 1, got \(batchSize)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw CommandLineError("--lr must be a positive number, got \(lr)") }
+        if let stepSize, stepSize < 1 { throw CommandLineError("--step-size must be at least 1, got \(stepSize)") }
+        if (stepSize != nil || gamma != nil) && schedule != .step { throw CommandLineError("--step-size and --gamma need --schedule step") }
         var outputs: [(String, String)] = []
         if let out { outputs.append((out, "--out")) }
         if let checkpointPath { outputs.append((checkpointPath, "--checkpoint")) }
@@ -136,9 +136,9 @@ struct Train: ParsableCommand {
         if let plot { outputs.append((plot, "--plot")) }
         for (path, option) in outputs { try checkWritable(path, option: option) }
         let paths = outputs.map { URL(fileURLWithPath: $0.0).standardizedFileURL.path }
-        if Set(paths).count != paths.count { throw CLIError("--out, --checkpoint, --metrics and --plot must name different files") }
+        if Set(paths).count != paths.count { throw CommandLineError("--out, --checkpoint, --metrics and --plot must name different files") }
         if let resume, !FileManager.default.fileExists(atPath: resume) {
-            throw CLIError("\(resume): cannot open: No such file or directory")
+            throw CommandLineError("\(resume): cannot open: No such file or directory")
         }
     }
 
@@ -189,7 +189,7 @@ struct Train: ParsableCommand {
                     message += "; the last good weights (after epoch \(epoch)) are in \(path)"
                 }
                 if let out { message += "; \(out) was not written" }
-                throw CLIError(message)
+                throw CommandLineError(message)
             }
             reporter.epoch(record, of: c.epochs)
             if let path = checkpointPath {

@@ -41,12 +41,13 @@ final class GraphNode<Scalar: TensorScalar> {
 
     let id: Int
     let op: String
-    let inputs: [GraphNode?]
+    /// Mutable only so that `deinit` can take the graph apart without recursion.
+    private(set) var inputs: [GraphNode?]
     let inputShapes: [[Int]]
     let shape: [Int]
     let outputScalars: [Scalar]
-    let pullback: Pullback
-    let differential: Differential
+    private(set) var pullback: Pullback
+    private(set) var differential: Differential
 
     init(op: String, inputs: [GraphNode?], inputShapes: [[Int]], shape: [Int], outputScalars: [Scalar],
          pullback: @escaping Pullback, differential: @escaping Differential) {
@@ -58,6 +59,26 @@ final class GraphNode<Scalar: TensorScalar> {
         self.outputScalars = outputScalars
         self.pullback = pullback
         self.differential = differential
+    }
+
+    /// Releases a long chain of nodes iteratively. Left to itself, releasing the last tensor of a
+    /// 100 000-op chain would release its node, whose inputs and rule closures release the node
+    /// before, and so on: one stack frame per node. Instead every node that is about to die hands
+    /// its inputs to a work list first, so each release happens at the same depth.
+    deinit {
+        var pending = detachReferences()
+        while var node = pending.popLast() {
+            if isKnownUniquelyReferenced(&node) { pending.append(contentsOf: node.detachReferences()) }
+        }
+    }
+
+    /// Empties inputs and rules, returning the input nodes (still alive: the caller holds them).
+    private func detachReferences() -> [GraphNode] {
+        let held = inputs.compactMap { $0 }
+        inputs = []
+        pullback = { _ in [] }
+        differential = { _, _ in nil }
+        return held
     }
 
     /// The output as a tracked tensor (the value a rule may reuse).
@@ -104,6 +125,6 @@ public func withoutDerivative<R>(_ body: () throws -> R) rethrows -> R {
 }
 
 // A node is immutable once built (every stored property is a `let`), so sharing it across
-// threads is safe; its rule closures capture only tensors, which are values.
+// threads is safe; its rule closures capture only tensors, which are values. (`Tensor` is
+// `Sendable` through this.)
 extension GraphNode: @unchecked Sendable {}
-extension Tensor: Sendable {}

@@ -107,7 +107,8 @@ extension Classifier {
             }
         }
         let activation: Activation
-        if let name = metadata[ModelMetadataKey.activation] {
+        if let text = metadata[ModelMetadataKey.activation] {
+            let name = text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))  // `tanh` or `"tanh"`
             guard let a = Activation(rawValue: name) else {
                 throw fail("unknown activation \"\(name)\" in metadata (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
             }

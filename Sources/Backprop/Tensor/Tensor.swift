@@ -7,7 +7,7 @@
 ///
 /// Shapes are `[Int]`, outermost dimension first; a scalar tensor has shape `[]` and one
 /// element. Matrices are `[rows, columns]`, and a batch of examples has examples as rows.
-public struct Tensor<Scalar: TensorScalar> {
+public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// The extent of each dimension, outermost first.
     public let shape: [Int]
     /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.

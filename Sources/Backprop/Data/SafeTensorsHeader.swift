@@ -1,0 +1,140 @@
+import Foundation
+
+/// The parsed and validated header of a safetensors file.
+///
+/// Layout of the file (all integers little-endian):
+///
+///     [8 bytes: UInt64 N][N bytes: UTF-8 JSON header, may end in spaces][data buffer]
+///
+/// The header maps each tensor name to `{"dtype": "F32", "shape": [..], "data_offsets": [b, e]}`
+/// with offsets relative to the start of the data buffer, plus an optional `"__metadata__"`
+/// object of string values. Validation guarantees that every entry's byte range lies inside the
+/// buffer, has exactly `product(shape) · dtype size` bytes, and that the ranges together tile
+/// the buffer with no gap and no overlap — so decoding afterwards can index without checks.
+struct SafeTensorsHeader {
+    /// One tensor's description.
+    struct Entry {
+        var name: String
+        var dtype: SafeTensorsDType
+        var shape: [Int]
+        /// Byte range within the data buffer.
+        var begin: Int
+        var end: Int
+        var elementCount: Int
+    }
+
+    /// The entries in data-buffer order (by `begin`, then name).
+    var entries: [Entry]
+    /// The `__metadata__` strings.
+    var metadata: [String: String]
+    /// Offset of the data buffer from the start of the file.
+    var bufferStart: Int
+
+    /// Parses and validates the header of `bytes`, a whole safetensors file.
+    init(bytes: UnsafeRawBufferPointer, source: String) throws {
+        func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
+
+        guard bytes.count >= 8 else {
+            throw fail("safetensors file is \(bytes.count) bytes, too short for the 8-byte header length")
+        }
+        let declared = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard declared <= UInt64(bytes.count - 8) else {
+            throw fail("safetensors header length \(declared) exceeds the \(bytes.count - 8) bytes after the length field")
+        }
+        let headerLength = Int(declared)
+        let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)])
+        guard String(validating: headerBytes, as: UTF8.self) != nil else {
+            throw fail("safetensors header is not valid UTF-8")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)) else {
+            throw fail("safetensors header is not valid JSON")
+        }
+        guard let object = json as? [String: Any] else {
+            throw fail("safetensors header is not a JSON object")
+        }
+
+        bufferStart = 8 + headerLength
+        let bufferLength = bytes.count - bufferStart
+        metadata = [:]
+        entries = []
+
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let dictionary = value as? [String: Any] else {
+                    throw fail("safetensors __metadata__ is not a JSON object")
+                }
+                for (key, item) in dictionary {
+                    guard let string = item as? String else {
+                        throw fail("safetensors __metadata__ value for \"\(key)\" is not a string")
+                    }
+                    metadata[key] = string
+                }
+                continue
+            }
+            let label = "tensor \"\(name)\""
+            guard let fields = value as? [String: Any] else {
+                throw fail("\(label): entry is not a JSON object")
+            }
+            guard let dtypeName = fields["dtype"] as? String else {
+                throw fail("\(label): missing or non-string \"dtype\"")
+            }
+            guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
+                if SafeTensorsDType.unsupportedNames.contains(dtypeName) {
+                    throw fail("\(label): unsupported dtype \(dtypeName) (readable: F16, BF16, F32, F64)")
+                }
+                throw fail("\(label): unknown dtype \(DataError.quoted(Substring(dtypeName)))")
+            }
+            guard let shape = Self.naturals(fields["shape"]) else {
+                throw fail("\(label): \"shape\" is not an array of non-negative integers")
+            }
+            guard let offsets = Self.naturals(fields["data_offsets"]), offsets.count == 2, offsets[0] <= offsets[1] else {
+                throw fail("\(label): \"data_offsets\" is not [begin, end] with 0 ≤ begin ≤ end")
+            }
+            var elementCount = 1
+            for extent in shape {
+                let (product, overflow) = elementCount.multipliedReportingOverflow(by: extent)
+                guard !overflow else { throw fail("\(label): shape \(shape) has too many elements") }
+                elementCount = product
+            }
+            let (byteCount, overflow) = elementCount.multipliedReportingOverflow(by: dtype.byteCount)
+            guard !overflow, byteCount == offsets[1] - offsets[0] else {
+                throw fail("\(label): shape \(shape) of \(dtype.rawValue) needs \(overflow ? "too many" : String(byteCount)) bytes but data_offsets \(offsets) span \(offsets[1] - offsets[0])")
+            }
+            guard offsets[1] <= bufferLength else {
+                throw fail("\(label): data_offsets \(offsets) extend past the end of the \(bufferLength)-byte data buffer")
+            }
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1],
+                                 elementCount: elementCount))
+        }
+
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var cursor = 0
+        for (i, entry) in entries.enumerated() {
+            if entry.begin < cursor {
+                let previous = entries[i - 1]
+                throw fail("tensors \"\(previous.name)\" and \"\(entry.name)\" overlap (data_offsets [\(previous.begin), \(previous.end)] and [\(entry.begin), \(entry.end)])")
+            }
+            if entry.begin > cursor {
+                throw fail("bytes \(cursor)..<\(entry.begin) of the data buffer belong to no tensor")
+            }
+            cursor = entry.end
+        }
+        if cursor != bufferLength {
+            throw fail("bytes \(cursor)..<\(bufferLength) of the data buffer belong to no tensor")
+        }
+    }
+
+    /// `value` as an array of non-negative integers, or nil (JSON `true`/`false` are not integers).
+    private static func naturals(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var result: [Int] = []
+        result.reserveCapacity(array.count)
+        for item in array {
+            guard let number = item as? NSNumber else { return nil }
+            let type = String(cString: number.objCType)
+            guard type != "c", type != "B", let integer = item as? Int, integer >= 0 else { return nil }
+            result.append(integer)
+        }
+        return result
+    }
+}

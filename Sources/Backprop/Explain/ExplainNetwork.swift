@@ -1,0 +1,154 @@
+import RealModule
+
+/// A problem with what `explain` was asked to explain, said in one line.
+public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The message.
+    public let description: String
+    /// An error with the given message.
+    public init(_ description: String) { self.description = description }
+}
+
+/// The elementwise function between two dense layers of an explained network.
+public enum ExplainActivation: String, Sendable, CaseIterable {
+    case relu, tanh, sigmoid, gelu, identity
+
+    /// The activation by the name a model file uses (`"relu"`, `"ReLU"`, `"linear"`, …).
+    public init?(named name: String) {
+        switch name.lowercased() {
+        case "relu": self = .relu
+        case "tanh": self = .tanh
+        case "sigmoid", "logistic": self = .sigmoid
+        case "gelu": self = .gelu
+        case "identity", "linear", "none", "": self = .identity
+        default: return nil
+        }
+    }
+
+    /// h = f(z) with the library's own differentiable op.
+    func apply(_ z: Tensor<Double>) -> Tensor<Double> {
+        switch self {
+        case .relu: return z.relu()
+        case .tanh: return z.tanh()
+        case .sigmoid: return z.sigmoid()
+        case .gelu: return z.gelu()
+        case .identity: return z
+        }
+    }
+
+    /// f′(z) from its textbook formula, given z and h = f(z).
+    func derivative(input z: Double, output h: Double) -> Double {
+        switch self {
+        case .relu: return z > 0 ? 1 : 0
+        case .tanh: return 1 - h * h
+        case .sigmoid: return h * (1 - h)
+        case .gelu: return 0.5 * (1 + Double.erf(z / 2.squareRoot())) + z * Double.exp(-z * z / 2) / (2 * Double.pi).squareRoot()
+        case .identity: return 1
+        }
+    }
+
+    /// f′ written out, in terms of z and h = f(z).
+    var derivativeFormula: String {
+        switch self {
+        case .relu: return "relu′(z) = 1 if z > 0, else 0"
+        case .tanh: return "tanh′(z) = 1 − h²"
+        case .sigmoid: return "σ′(z) = h(1 − h)"
+        case .gelu: return "gelu′(z) = Φ(z) + z φ(z)"
+        case .identity: return "f′(z) = 1"
+        }
+    }
+
+    /// The function's name as the formulas write it.
+    var symbol: String { self == .sigmoid ? "σ" : rawValue }
+}
+
+/// A dense network ending in softmax(β·) and cross-entropy, with one input and its target:
+/// the thing `explain` walks through.
+///
+/// Layer k maps h_{k−1} to z_k = W_k h_{k−1} + b_k (W_k is [out, in], PyTorch's layout);
+/// every layer but the last is followed by `activation`, h_k = f(z_k). The last layer's output
+/// is the logits y, then p = softmax(βy) and L = −log p_target.
+public struct ExplainNetwork {
+    /// One dense layer's parameters.
+    public struct Layer {
+        /// W, [outputs, inputs].
+        public var weight: Tensor<Double>
+        /// b, [outputs].
+        public var bias: Tensor<Double>
+        /// A layer from its weight [out, in] and bias [out].
+        public init(weight: Tensor<Double>, bias: Tensor<Double>) {
+            self.weight = weight
+            self.bias = bias
+        }
+    }
+
+    /// The dense layers, input first.
+    public var layers: [Layer]
+    /// The function between layers (unused with one layer).
+    public var activation: ExplainActivation
+    /// The softmax's inverse temperature β.
+    public var inverseTemperature: Double
+    /// The example x, [inputs].
+    public var input: Tensor<Double>
+    /// The target class, 0-based.
+    public var target: Int
+    /// Where the network came from, for the report's heading.
+    public var source: String
+
+    /// A network; call `validated()` before explaining one built from user input.
+    public init(layers: [Layer], activation: ExplainActivation = .identity, inverseTemperature: Double,
+                input: Tensor<Double>, target: Int, source: String) {
+        self.layers = layers
+        self.activation = activation
+        self.inverseTemperature = inverseTemperature
+        self.input = input
+        self.target = target
+        self.source = source
+    }
+
+    /// The number of inputs N.
+    public var inputCount: Int { input.count }
+    /// The number of classes T (the last layer's outputs).
+    public var classCount: Int { layers.last?.bias.count ?? 0 }
+
+    /// The seed's network: x ∈ R^N → affine (W: T×N, b) → softmax(β) → cross-entropy.
+    ///
+    /// x ~ N(0, 1), W ~ N(0, 1/N), b ~ N(0, 0.1²), all from `SeededGenerator(seed:)` and rounded
+    /// to two decimals so the report is easy to follow by hand.
+    public static func seeded(inputs: Int = 4, outputs: Int = 3, inverseTemperature: Double = 2,
+                              target: Int = 0, seed: UInt64 = 42) throws -> ExplainNetwork {
+        guard inputs >= 1, inputs <= 64 else { throw ExplainError("--inputs must be between 1 and 64, got \(inputs)") }
+        guard outputs >= 2, outputs <= 32 else { throw ExplainError("--outputs must be between 2 and 32, got \(outputs)") }
+        var generator = SeededGenerator(seed: seed)
+        func rounded(_ t: Tensor<Double>) -> Tensor<Double> {
+            Tensor(shape: t.shape, scalars: t.scalars.map { ($0 * 100).rounded() / 100 })
+        }
+        let x = rounded(.randomNormal([inputs], generator: &generator))
+        let w = rounded(.randomNormal([outputs, inputs], standardDeviation: 1 / Double(inputs).squareRoot(), generator: &generator))
+        let b = rounded(.randomNormal([outputs], standardDeviation: 0.1, generator: &generator))
+        return try ExplainNetwork(layers: [Layer(weight: w, bias: b)], inverseTemperature: inverseTemperature,
+                                  input: x, target: target, source: "seeded network (seed \(seed))").validated()
+    }
+
+    /// The network itself, or the first reason it cannot be explained.
+    public func validated() throws -> ExplainNetwork {
+        guard !layers.isEmpty else { throw ExplainError("the network has no layers") }
+        guard input.rank == 1, input.count >= 1 else { throw ExplainError("the input must be a non-empty vector, got shape \(input.shape)") }
+        var width = input.count
+        for (k, layer) in layers.enumerated() {
+            guard layer.weight.rank == 2, layer.weight.shape[1] == width else {
+                throw ExplainError("layer \(k): weight shape \(layer.weight.shape) does not take \(width) inputs")
+            }
+            guard layer.bias.shape == [layer.weight.shape[0]] else {
+                throw ExplainError("layer \(k): bias shape \(layer.bias.shape) does not match weight shape \(layer.weight.shape)")
+            }
+            width = layer.weight.shape[0]
+        }
+        guard width >= 2 else { throw ExplainError("the last layer must have at least 2 outputs (classes), got \(width)") }
+        guard target >= 0, target < width else { throw ExplainError("--target must be a class in 0..<\(width), got \(target)") }
+        guard inverseTemperature.isFinite else { throw ExplainError("--beta must be finite, got \(inverseTemperature)") }
+        let finite = input.scalars.allSatisfy(\.isFinite)
+            && layers.allSatisfy { $0.weight.scalars.allSatisfy(\.isFinite) && $0.bias.scalars.allSatisfy(\.isFinite) }
+        guard finite else { throw ExplainError("the input or the parameters contain NaN or infinity") }
+        return self
+    }
+}
