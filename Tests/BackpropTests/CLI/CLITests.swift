@@ -117,6 +117,52 @@ struct CLITests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data("precious".utf8))
     }
 
+    @Test func trainsOnIDXAndCSVFiles() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 60 tiny 2×2 "images" in 3 classes: the bright pixel gives the class.
+        var images: [UInt8] = [0, 0, 0x08, 3, 0, 0, 0, 60, 0, 0, 0, 2, 0, 0, 0, 2]
+        var labels: [UInt8] = [0, 0, 0x08, 1, 0, 0, 0, 60]
+        var csv = ""
+        for i in 0..<60 {
+            let c = i % 3
+            let pixels = (0..<4).map { p in UInt8(p == c ? 200 + i % 7 : (i * 13 + p * 5) % 40) }
+            images += pixels
+            labels.append(UInt8(c))
+            csv += pixels.map(String.init).joined(separator: ",") + ",\(c)\n"
+        }
+        try Data(images).write(to: URL(fileURLWithPath: dir + "/images-idx3-ubyte"))
+        try Data(labels).write(to: URL(fileURLWithPath: dir + "/labels-idx1-ubyte"))
+        try csv.write(toFile: dir + "/blobs.csv", atomically: true, encoding: .utf8)
+        let r = try backprop(["train", "--data", dir + "/images-idx3-ubyte", "--labels", dir + "/labels-idx1-ubyte",
+                              "--epochs", "3", "--layers", "4,8,3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("60 examples, 4 features, 3 classes"))
+        let c = try backprop(["train", "--data", dir + "/blobs.csv", "--epochs", "3"])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(c.stdout.contains("model 4-128-3"))
+        // A wrong magic number is one line naming the file.
+        try Data([1, 2, 3, 4, 0, 0, 0, 1, 7]).write(to: URL(fileURLWithPath: dir + "/bad-idx"))
+        expectOneLineError(try backprop(["train", "--data", dir + "/bad-idx", "--labels", dir + "/labels-idx1-ubyte"]), "bad-idx")
+    }
+
+    @Test func resumedRunWritesTheSameModelAsAnUninterruptedOne() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let common = ["--layers", "64,16,10", "--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--seed", "5"]
+        let straight = try backprop(["train", "--epochs", "3", "--out", dir + "/straight.safetensors"] + common)
+        #expect(straight.status == 0, "\(straight.stderr)")
+        let part = try backprop(["train", "--epochs", "1", "--checkpoint", dir + "/c.safetensors"] + common)
+        #expect(part.status == 0, "\(part.stderr)")
+        let resumed = try backprop(["train", "--resume", dir + "/c.safetensors", "--epochs", "3", "--out", dir + "/resumed.safetensors"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming") && resumed.stdout.contains("epoch 2/3") && !resumed.stdout.contains("epoch 1/3"))
+        let a = try Classifier(contentsOf: dir + "/straight.safetensors"), b = try Classifier(contentsOf: dir + "/resumed.safetensors")
+        for (x, y) in zip(a.network.parameters, b.network.parameters) {
+            #expect(x.scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
+        }
+    }
+
     @Test func predictRejectsRowsOfTheWrongWidth() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
