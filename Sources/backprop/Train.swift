@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(help: "Step schedule: factor applied at each decay.")
     var gamma: Double?
 
-    @Option(help: "Number of epochs (default: 30).")
+    @Option(help: "Number of epochs (default: 20).")
     var epochs: Int?
 
     @Option(help: "Mini-batch size (default: 32).")

@@ -23,7 +23,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Weight decay λ; nil means the optimizer's PyTorch default (0, or 0.01 for AdamW).
     public var weightDecay: Double? = nil
     public var schedule: LearningRateSchedule = .constant
-    public var epochs = 30
+    public var epochs = 20
     public var batchSize = 32
     public var seed: UInt64 = 0
     /// ε of label smoothing.
