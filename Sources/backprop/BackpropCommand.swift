@@ -10,6 +10,9 @@ struct BackpropCommand: ParsableCommand {
             CheckCommand.self,
             JacobianCommand.self,
             ExplainCommand.self,
+            Train.self,
+            Evaluate.self,
+            Predict.self,
             BenchCommand.self,
         ]
     )

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Gradient checking: every derivative rule against central finite differences in `Double`,
 /// and reverse mode against forward mode.
 ///
@@ -110,7 +112,8 @@ public struct GradientCheckReport: Sendable {
     public let method: Method
     /// Largest |analytic − reference| over all entries.
     public private(set) var maxAbsoluteError = 0.0
-    /// Largest |analytic − reference| / max(|reference|, 1e-12)... reported for entries with |reference| > 1e-8.
+    /// Largest |analytic − reference| / |reference| over entries with |reference| > 1e-8 (smaller
+    /// references make relative errors meaningless).
     public private(set) var maxRelativeError = 0.0
     /// The entry with the largest error relative to its allowance, and that ratio (≤ 1 passes).
     public private(set) var worstEntry = ""
@@ -144,4 +147,3 @@ public struct GradientCheckReport: Sendable {
     }
 }
 
-import Foundation

@@ -17,84 +17,50 @@ extension ExplainNetwork {
 
     /// The model at `path` on one example.
     ///
-    /// The raw `input` is standardised with the file's `input_mean`/`input_std` when present (the
-    /// report explains the standardised x the network sees). β is `inverseTemperature` if given,
-    /// else a `"beta"` tensor, else the `beta` metadata, else 1. Without `target`, the model's
-    /// predicted class is the target.
+    /// The file is read by the same loader as `evaluate` and `predict` (`Classifier`), so every
+    /// model those accept can be explained. The raw `input` is standardised with the model's
+    /// `input_mean`/`input_std` (the report explains the standardised x the network sees). β is
+    /// `inverseTemperature` if given, else the model's β. Without `target`, the model's predicted
+    /// class is the target.
     public static func loadingModel(at path: String, input: [Double], target: Int?, inverseTemperature: Double?) throws -> ExplainNetwork {
-        let file: SafeTensors<Double>
-        do { file = try SafeTensors<Double>(contentsOf: path) } catch { throw ExplainError("\(error)") }
+        let file: SafeTensors<Float>
+        do { file = try SafeTensors<Float>(contentsOf: path) } catch { throw ExplainError("\(error)") }
         return try fromModel(file, source: path, input: input, target: target, inverseTemperature: inverseTemperature)
     }
 
     /// The model held in `file` (see `loadingModel(at:input:target:inverseTemperature:)`).
-    public static func fromModel(_ file: SafeTensors<Double>, source: String, input: [Double], target: Int?,
-                                 inverseTemperature: Double?) throws -> ExplainNetwork {
-        func fail(_ problem: String) -> ExplainError { ExplainError("\(source): \(problem)") }
-        var weights: [Int: Tensor<Double>] = [:], biases: [Int: Tensor<Double>] = [:]
-        for (name, tensor) in file.tensors {
-            if name.hasPrefix("optimizer.") || name == "beta" { continue }
-            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let index = Int(parts[0]), index >= 0, parts[1] == "weight" || parts[1] == "bias" else {
-                throw fail("unexpected tensor \"\(name)\": expected nn.Sequential Linear names such as \"0.weight\" and \"0.bias\"")
-            }
-            if parts[1] == "weight" { weights[index] = tensor } else { biases[index] = tensor }
+    public static func fromModel<S: TensorScalar>(_ file: SafeTensors<S>, source: String, input: [Double], target: Int?,
+                                                  inverseTemperature: Double?) throws -> ExplainNetwork {
+        let classifier: Classifier
+        do {
+            let floats = SafeTensors<Float>(tensors: file.tensors.map { ($0.name, $0.tensor.converted(to: Float.self)) },
+                                            metadata: file.metadata)
+            classifier = try Classifier(safeTensors: floats, source: source)
+        } catch {
+            throw ExplainError("\(error)")
         }
-        if let orphan = biases.keys.sorted().first(where: { weights[$0] == nil }) { throw fail("\"\(orphan).bias\" has no \"\(orphan).weight\"") }
-        let indices = weights.keys.sorted()
-        guard !indices.isEmpty else { throw fail("no Linear layers (tensors named \"<i>.weight\")") }
-        let layers = try indices.map { i -> Layer in
-            let w = weights[i]!
-            guard w.rank == 2 else { throw fail("\"\(i).weight\" has shape \(w.shape); a Linear weight is [out, in]") }
-            return Layer(weight: w, bias: biases[i] ?? .zeros([w.shape[0]]))
-        }
-        let features = layers[0].weight.shape[1]
+        let features = classifier.layerSizes[0]
         guard input.count == features else {
             throw ExplainError("--input has \(input.count) numbers but the model takes \(features) features")
         }
-
-        let metadata = file.metadata
-        var activation = ExplainActivation.relu
-        if let text = metadata["activation"] {
-            let name = text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-            guard let a = ExplainActivation(named: name) else { throw fail("unknown activation \"\(name)\" in metadata") }
-            activation = a
+        let layers = classifier.network.layers.compactMap { $0 as? Linear<Float> }.map {
+            Layer(weight: $0.weight.converted(to: Double.self), bias: $0.bias.converted(to: Double.self))
         }
-        var beta = 1.0
-        if let inverseTemperature {
-            beta = inverseTemperature
-        } else if let tensor = file["beta"], tensor.count == 1 {
-            beta = tensor.scalars[0]
-        } else if let text = metadata["beta"] {
-            guard let b = Double(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))) else { throw fail("metadata beta \"\(text)\" is not a number") }
-            beta = b
+        guard let activation = ExplainActivation(named: classifier.activation.rawValue) else {
+            throw ExplainError("\(source): activation \(classifier.activation.rawValue) cannot be explained")
         }
-        var x = input
-        var standardised = false
-        if let text = metadata["input_mean"] {
-            guard let mean = numbers(text), mean.count == features else { throw fail("metadata input_mean must be a JSON array of \(features) numbers") }
-            x = zip(x, mean).map { $0 - $1 }
-            standardised = true
-        }
-        if let text = metadata["input_std"] {
-            guard let std = numbers(text), std.count == features, std.allSatisfy({ $0 != 0 }) else {
-                throw fail("metadata input_std must be a JSON array of \(features) non-zero numbers")
-            }
-            x = zip(x, std).map { $0 / $1 }
-            standardised = true
-        }
-        let sizes = [features] + layers.map { $0.weight.shape[0] }
-        var description = "model \(source) (\(sizes.map(String.init).joined(separator: "→")))"
+        let mean = classifier.standardization.mean.map(Double.init), std = classifier.standardization.std.map(Double.init)
+        let standardised = mean.contains { $0 != 0 } || std.contains { $0 != 1 }
+        let x = (0..<features).map { (input[$0] - mean[$0]) / std[$0] }
+        var description = "model \(source) (\(classifier.layerSizes.map(String.init).joined(separator: "→")))"
         if standardised { description += ", input standardised with the model's input_mean/input_std" }
-        var network = ExplainNetwork(layers: layers, activation: activation, inverseTemperature: beta,
+        var network = ExplainNetwork(layers: layers, activation: activation,
+                                     inverseTemperature: inverseTemperature ?? Double(classifier.beta.scalar),
                                      input: Tensor(x), target: 0, source: description)
         if let target {
             network.target = target
         } else {
-            guard layers.allSatisfy({ $0.weight.scalars.allSatisfy(\.isFinite) && $0.bias.scalars.allSatisfy(\.isFinite) }) else {
-                throw fail("the parameters contain NaN or infinity")
-            }
-            network.target = network.logits().scalars.indices.max { network.logits().scalars[$0] < network.logits().scalars[$1] } ?? 0
+            network.target = network.logits().reshaped([1, layers.last!.weight.shape[0]]).argmaxRows()[0]
             network.source += "; target = the predicted class"
         }
         return try network.validated()
@@ -108,16 +74,5 @@ extension ExplainNetwork {
             if k < layers.count - 1 { a = activation.apply(a) }
         }
         return a
-    }
-
-    /// A JSON array of numbers (`"[0.5,1,2]"`), or nil.
-    private static func numbers(_ text: String) -> [Double]? {
-        guard let data = text.data(using: .utf8), let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return nil }
-        var out: [Double] = []
-        for item in list {
-            guard let n = item as? NSNumber else { return nil }
-            out.append(n.doubleValue)
-        }
-        return out
     }
 }

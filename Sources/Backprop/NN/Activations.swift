@@ -1,0 +1,77 @@
+// Elementwise activation layers (no parameters) and β-softmax (β optionally learnable).
+
+/// max(x, 0), elementwise (PyTorch `nn.ReLU`).
+public struct ReLU<Scalar: TensorScalar>: ParameterlessLayer {
+    public init() {}
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.relu() }
+}
+
+/// tanh x, elementwise (PyTorch `nn.Tanh`).
+public struct Tanh<Scalar: TensorScalar>: ParameterlessLayer {
+    public init() {}
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.tanh() }
+}
+
+/// σ(x) = 1/(1 + e^{−x}), elementwise (PyTorch `nn.Sigmoid`).
+public struct Sigmoid<Scalar: TensorScalar>: ParameterlessLayer {
+    public init() {}
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.sigmoid() }
+}
+
+/// x·Φ(x), the exact (erf) GELU, elementwise (PyTorch `nn.GELU()` default).
+public struct GELU<Scalar: TensorScalar>: ParameterlessLayer {
+    public init() {}
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.gelu() }
+}
+
+/// y = softmax(βx) along the last axis, with inverse temperature β.
+///
+/// With `learnable: true`, β (a rank-0 tensor, `state_dict` name `"beta"`) is a parameter and
+/// receives a gradient ∂L/∂β; otherwise it is a constant and the layer has no parameters, like
+/// PyTorch's `nn.Softmax(dim=-1)` when β = 1.
+public struct Softmax<Scalar: TensorScalar>: Layer {
+    /// β, a rank-0 tensor.
+    public var beta: Tensor<Scalar>
+    /// Whether β is trained (listed in `parameters`).
+    public let isBetaLearnable: Bool
+
+    public init(inverseTemperature beta: Scalar = 1, learnable: Bool = false) {
+        self.beta = Tensor(beta)
+        self.isBetaLearnable = learnable
+    }
+
+    /// β when it is learnable, else nothing.
+    public var parameterPaths: [(name: String, path: WritableKeyPath<Softmax, Tensor<Scalar>>)] {
+        isBetaLearnable ? [("beta", \.beta)] : []
+    }
+
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        x.softmax(inverseTemperature: beta)
+    }
+}
+
+/// The activations a multilayer perceptron can use between its linear layers, by the name the
+/// command line and model files use.
+public enum Activation: String, CaseIterable, Sendable {
+    case relu, tanh, sigmoid, gelu
+
+    /// The layer for this activation.
+    public func layer<Scalar: TensorScalar>(_: Scalar.Type = Scalar.self) -> any Layer<Scalar> {
+        switch self {
+        case .relu: return ReLU<Scalar>()
+        case .tanh: return Tanh<Scalar>()
+        case .sigmoid: return Sigmoid<Scalar>()
+        case .gelu: return GELU<Scalar>()
+        }
+    }
+
+    /// The PyTorch module that computes the same function.
+    public var pytorchModule: String {
+        switch self {
+        case .relu: return "nn.ReLU()"
+        case .tanh: return "nn.Tanh()"
+        case .sigmoid: return "nn.Sigmoid()"
+        case .gelu: return "nn.GELU()"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/// A multilayer perceptron that classifies raw feature rows: the model a model file holds.
+///
+/// Raw inputs x are standardised, x′ = (x − mean)/std, then passed through
+/// Linear → activation → … → Linear, giving logits z; class probabilities are softmax(β·z).
+/// `layerSizes` [d₀, d₁, …, d_L] lists the input width, the hidden widths and the class count.
+///
+///     var rng = SeededGenerator(seed: 0)
+///     let model = Classifier(layerSizes: [64, 128, 10], activation: .relu, generator: &rng)
+///     let labels = model.predict(features)   // [Int], one per row
+public struct Classifier {
+    /// Linear layers at even indices, activations between them (PyTorch `nn.Sequential` layout).
+    public var network: Sequential<Float>
+    /// [inputs, hidden…, classes].
+    public let layerSizes: [Int]
+    /// The activation between linear layers.
+    public let activation: Activation
+    /// β, the inverse temperature of the output softmax (a rank-0 tensor, trainable if learned).
+    public var beta: Tensor<Float>
+    /// The input standardisation, fitted on the training split.
+    public var standardization: Standardization
+
+    /// A network from its parts; `network` must be Linear/activation alternating per `layerSizes`.
+    public init(network: Sequential<Float>, layerSizes: [Int], activation: Activation, beta: Float,
+                standardization: Standardization) {
+        precondition(standardization.featureCount == layerSizes.first, "Classifier: standardisation has \(standardization.featureCount) features for \(layerSizes.first ?? 0) inputs")
+        self.network = network
+        self.layerSizes = layerSizes
+        self.activation = activation
+        self.beta = Tensor(beta)
+        self.standardization = standardization
+    }
+
+    /// A freshly initialised network (layers drawn in order from `generator`).
+    public init(layerSizes: [Int], activation: Activation = .relu, beta: Float = 1,
+                initializer: Initializer = .kaimingUniform, standardization: Standardization? = nil,
+                generator: inout SeededGenerator) {
+        precondition(layerSizes.count >= 2 && layerSizes.allSatisfy { $0 > 0 },
+                     "Classifier: layer sizes \(layerSizes) need at least an input and an output width, all positive")
+        var layers: [any Layer<Float>] = []
+        for i in 0..<(layerSizes.count - 1) {
+            if i > 0 { layers.append(activation.layer(Float.self)) }
+            layers.append(Linear<Float>(inputs: layerSizes[i], outputs: layerSizes[i + 1], initializer: initializer, generator: &generator))
+        }
+        self.init(network: Sequential(layers), layerSizes: layerSizes, activation: activation, beta: beta,
+                  standardization: standardization ?? .identity(featureCount: layerSizes[0]))
+    }
+
+    /// The number of input features.
+    public var inputCount: Int { layerSizes[0] }
+    /// The number of classes.
+    public var classCount: Int { layerSizes[layerSizes.count - 1] }
+
+    /// Logits z [n, classes] for standardised inputs [n, inputs].
+    public func logits(standardized x: Tensor<Float>) -> Tensor<Float> { network(x) }
+
+    /// Logits z [n, classes] for raw inputs [n, inputs] (standardised first).
+    public func logits(_ raw: Tensor<Float>) -> Tensor<Float> { network(standardization.apply(raw)) }
+
+    /// softmax(β·z) for raw inputs: one probability row per input row.
+    public func probabilities(_ raw: Tensor<Float>) -> Tensor<Float> {
+        withoutDerivative { logits(raw).softmax(inverseTemperature: beta) }
+    }
+
+    /// The most probable class of each raw input row.
+    public func predict(_ raw: Tensor<Float>) -> [Int] {
+        withoutDerivative { logits(raw).argmaxRows() }
+    }
+
+    /// Mean cross-entropy, accuracy and confusion matrix on raw inputs and their labels.
+    public func evaluate(_ raw: Tensor<Float>, labels: [Int]) -> ClassificationReport {
+        evaluate(standardized: standardization.apply(raw), labels: labels)
+    }
+
+    /// As `evaluate(_:labels:)` for inputs already standardised.
+    public func evaluate(standardized x: Tensor<Float>, labels: [Int]) -> ClassificationReport {
+        withoutDerivative {
+            guard !labels.isEmpty else {
+                return ClassificationReport(loss: .nan, confusion: ClassificationReport.confusionMatrix(labels: [], predictions: [], classCount: classCount))
+            }
+            let z = logits(standardized: x)
+            let loss = Loss.softmaxCrossEntropy(logits: z, labels: labels, inverseTemperature: beta.detached).scalar
+            return ClassificationReport(loss: Double(loss),
+                                        confusion: ClassificationReport.confusionMatrix(labels: labels, predictions: z.argmaxRows(), classCount: classCount))
+        }
+    }
+}

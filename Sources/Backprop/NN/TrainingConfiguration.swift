@@ -1,0 +1,70 @@
+/// The optimizers `Trainer` can build.
+public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
+    case sgd, adam, adamw
+}
+
+/// Everything that determines a training run. With the same configuration and data, training
+/// gives bit-identical weights (it is stored in checkpoints so `--resume` can continue a run).
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    /// [inputs, hidden…, classes].
+    public var layerSizes: [Int] = [64, 128, 10]
+    public var activation: Activation = .relu
+    /// β of the output softmax (and of the cross-entropy).
+    public var beta: Float = 1
+    /// Train β with the weights.
+    public var learnBeta = false
+    public var initializer: Initializer = .kaimingUniform
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Double = 1e-3
+    /// SGD momentum μ.
+    public var momentum: Double = 0.9
+    /// SGD Nesterov momentum.
+    public var nesterov = false
+    /// Weight decay λ; nil means the optimizer's PyTorch default (0, or 0.01 for AdamW).
+    public var weightDecay: Double? = nil
+    public var schedule: LearningRateSchedule = .constant
+    public var epochs = 20
+    public var batchSize = 32
+    public var seed: UInt64 = 0
+    /// ε of label smoothing.
+    public var labelSmoothing: Double = 0
+    /// Clip gradients to this global norm (nil: no clipping).
+    public var clipNorm: Double? = nil
+    public var validationFraction = 0.1
+    public var testFraction = 0.2
+
+    public init() {}
+
+    /// The weight decay the optimizer uses.
+    public var effectiveWeightDecay: Double { weightDecay ?? (optimizer == .adamw ? 0.01 : 0) }
+
+    /// The optimizer this configuration describes, with no state yet.
+    public func makeOptimizer() -> any Optimizer<Float> {
+        let lr = Float(learningRate), wd = Float(effectiveWeightDecay)
+        switch optimizer {
+        case .sgd: return SGD(learningRate: lr, momentum: Float(momentum), nesterov: nesterov, weightDecay: wd)
+        case .adam: return Adam(learningRate: lr, weightDecay: wd)
+        case .adamw: return Adam.adamW(learningRate: lr, weightDecay: wd)
+        }
+    }
+
+    /// A description of the first problem that makes this configuration unusable, if any.
+    public func problem() -> String? {
+        if layerSizes.count < 2 { return "--layers needs at least an input and an output size, got \(layerSizes)" }
+        if let bad = layerSizes.first(where: { $0 <= 0 }) { return "--layers sizes must be positive, got \(bad)" }
+        if epochs < 1 { return "--epochs must be at least 1, got \(epochs)" }
+        if batchSize < 1 { return "--batch-size must be at least 1, got \(batchSize)" }
+        if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be a positive number, got \(learningRate)" }
+        if !beta.isFinite { return "--beta must be finite, got \(beta)" }
+        if !(0...1).contains(labelSmoothing) { return "--label-smoothing must be in [0, 1], got \(labelSmoothing)" }
+        if let c = clipNorm, !(c > 0) { return "--clip-norm must be positive, got \(c)" }
+        if nesterov && !(momentum > 0) { return "--nesterov needs --momentum > 0" }
+        if validationFraction < 0 || testFraction < 0 || validationFraction + testFraction >= 1 {
+            return "validation and test fractions must be ≥ 0 and sum to less than 1"
+        }
+        return nil
+    }
+}
+
+extension Activation: Codable {}
+extension Initializer: Codable {}

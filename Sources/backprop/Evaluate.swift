@@ -1,0 +1,60 @@
+import ArgumentParser
+import Backprop
+import Foundation
+
+/// `backprop evaluate`: loss, accuracy and confusion matrix of a model on labelled data.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a model: loss, accuracy and confusion matrix.",
+        discussion: """
+        Inputs are standardised with the model's input_mean/input_std. With no --data, a model \
+        trained here on the embedded digits is evaluated on the same held-out test split it never \
+        saw (use --all for every example).
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+
+    @Flag(help: "Use every example, not the held-out test split of a model trained on the embedded digits.")
+    var all = false
+
+    func run() throws {
+        try evaluate()
+    }
+
+    func evaluate() throws {
+        try dataOptions.check()
+        let (file, classifier) = try modelOptions.load()
+        let dataset = try dataOptions.load()
+        let source = dataOptions.sourceName
+        guard dataset.featureCount == classifier.inputCount else {
+            throw CommandLineError("\(source): rows have \(dataset.featureCount) features but \(modelOptions.model) expects \(classifier.inputCount)")
+        }
+        guard dataset.classCount <= classifier.classCount else {
+            throw CommandLineError("\(source): labels go up to \(dataset.classCount - 1) but \(modelOptions.model) has \(classifier.classCount) classes")
+        }
+        var features = dataset.features, labels = dataset.labels
+        var description = "all \(dataset.count) examples"
+        if !all, dataOptions.isEmbeddedDigits, file.metadata[ModelMetadataKey.data] == "digits",
+           let text = file.metadata[ModelMetadataKey.training],
+           let configuration = try? trainingDecoder.decode(TrainingConfiguration.self, from: Data(text.utf8)) {
+            let split = DataSplit.stratified(labels: labels, validationFraction: configuration.validationFraction,
+                                             testFraction: configuration.testFraction, seed: configuration.seed)
+            features = features.gatheringRows(split.test)
+            labels = split.test.map { labels[$0] }
+            description = "the held-out test split (\(labels.count) examples, seed \(configuration.seed))"
+        }
+        let report = classifier.evaluate(features, labels: labels)
+        print("model \(modelOptions.model): \(classifier.layerSizes.map(String.init).joined(separator: "-")) \(classifier.activation.rawValue)")
+        print("data \(source): \(description)")
+        print("loss \(fixed(report.loss))  accuracy \(percent(report.accuracy)) (\(report.correct)/\(report.count))")
+        print("confusion matrix (rows: true class, columns: predicted class):")
+        print(report.confusionTable())
+    }
+
+    var trainingDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}

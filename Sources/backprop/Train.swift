@@ -1,0 +1,243 @@
+import ArgumentParser
+import Backprop
+import Foundation
+
+/// `backprop train`: trains an MLP classifier and reports test accuracy.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an MLP classifier (default: 64-128-10 ReLU with Adam on the embedded 8×8 digits).",
+        discussion: """
+        Splits the data (seeded, stratified: 70% train, 10% validation, 20% test), standardises \
+        inputs with training-split statistics, trains, and prints test accuracy and a confusion \
+        matrix. On a terminal a progress bar shows epoch, step, loss, examples/s and ETA.
+        """)
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: ArgumentHelp("Layer widths, input first and classes last (default: 64,128,10 for the digits; features,128,classes otherwise).", valueName: "sizes"))
+    var layers: String?
+
+    @Option(help: "Activation between linear layers: relu, tanh, sigmoid or gelu.")
+    var activation: Activation?
+
+    @Option(help: "Inverse temperature β of the output softmax (probabilities = softmax(β·logits)).")
+    var beta: Float?
+
+    @Flag(help: "Learn β with the weights.")
+    var learnBeta = false
+
+    @Option(help: "Optimizer: sgd, adam or adamw.")
+    var optimizer: OptimizerKind?
+
+    @Option(help: "Learning rate (default: 0.001 for adam/adamw, 0.05 for sgd).")
+    var lr: Double?
+
+    @Option(help: "SGD momentum.")
+    var momentum: Double?
+
+    @Flag(help: "SGD with Nesterov momentum.")
+    var nesterov = false
+
+    @Option(help: "Weight decay (default: 0; 0.01 for adamw).")
+    var weightDecay: Double?
+
+    @Option(help: "Learning-rate schedule: constant, step or cosine.")
+    var schedule: ScheduleKind?
+
+    @Option(help: "Step schedule: epochs between decays.")
+    var stepSize: Int?
+
+    @Option(help: "Step schedule: factor applied at each decay.")
+    var gamma: Double?
+
+    @Option(help: "Number of epochs (default: 20).")
+    var epochs: Int?
+
+    @Option(help: "Mini-batch size (default: 32).")
+    var batchSize: Int?
+
+    @Option(help: "Seed for initialisation, the data split and shuffling (default: 0).")
+    var seed: UInt64?
+
+    @Option(help: "Label smoothing ε in [0, 1].")
+    var labelSmoothing: Double?
+
+    @Option(help: "Clip gradients to this global L2 norm.")
+    var clipNorm: Double?
+
+    @Option(help: ArgumentHelp("Write the trained model here (safetensors, PyTorch nn.Sequential names), only if training succeeds.", valueName: "model.safetensors"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Write a checkpoint (weights, optimizer state, epoch) here after every epoch (default: <out>.checkpoint.safetensors when --out is given).", valueName: "path"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Continue training from this checkpoint (its configuration is used; --epochs may extend it).", valueName: "checkpoint"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Write per-epoch metrics as JSON Lines.", valueName: "file.jsonl"))
+    var metrics: String?
+
+    @Option(help: ArgumentHelp("Write an SVG plot of losses and validation accuracy.", valueName: "file.svg"))
+    var plot: String?
+
+    enum ScheduleKind: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
+
+    func run() throws {
+        try train()
+    }
+
+    /// The configuration from the options (defaults filled in), for a fresh run.
+    func makeConfiguration(featureCount: Int, classCount: Int) throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        if let layers {
+            let parts = layers.split(separator: ",", omittingEmptySubsequences: false)
+            let sizes = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard sizes.count == parts.count, sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
+                throw CommandLineError("--layers \(layers): expected at least two positive integers separated by commas, e.g. 64,128,10")
+            }
+            c.layerSizes = sizes
+        } else {
+            c.layerSizes = [featureCount, 128, classCount]
+        }
+        if let activation { c.activation = activation }
+        if let beta { c.beta = beta }
+        c.learnBeta = learnBeta
+        if let optimizer { c.optimizer = optimizer }
+        c.learningRate = lr ?? (c.optimizer == .sgd ? 0.05 : 1e-3)
+        if let momentum { c.momentum = momentum }
+        c.nesterov = nesterov
+        c.weightDecay = weightDecay
+        if let epochs { c.epochs = epochs }
+        switch schedule ?? .constant {
+        case .constant: c.schedule = .constant
+        case .step: c.schedule = .step(every: stepSize ?? max(c.epochs / 3, 1), factor: gamma ?? 0.1)
+        case .cosine: c.schedule = .cosine(epochs: c.epochs, minimum: 0)
+        }
+        if let batchSize { c.batchSize = batchSize }
+        if let seed { c.seed = seed }
+        if let labelSmoothing { c.labelSmoothing = labelSmoothing }
+        c.clipNorm = clipNorm
+        if let problem = c.problem() { throw CommandLineError(problem) }
+        return c
+    }
+
+    /// Option checks that need no data: done before reading anything.
+    func checkArguments() throws {
+        try dataOptions.check()
+        if let epochs, epochs < 1 { throw CommandLineError("--epochs must be at least 1, got \(epochs)") }
+        if let batchSize, batchSize < 1 { throw CommandLineError("--batch-size must be at least 1, got \(batchSize)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw CommandLineError("--lr must be a positive number, got \(lr)") }
+        if let stepSize, stepSize < 1 { throw CommandLineError("--step-size must be at least 1, got \(stepSize)") }
+        if (stepSize != nil || gamma != nil) && schedule != .step { throw CommandLineError("--step-size and --gamma need --schedule step") }
+        var outputs: [(String, String)] = []
+        if let out { outputs.append((out, "--out")) }
+        if let checkpointPath { outputs.append((checkpointPath, "--checkpoint")) }
+        if let metrics { outputs.append((metrics, "--metrics")) }
+        if let plot { outputs.append((plot, "--plot")) }
+        for (path, option) in outputs { try checkWritable(path, option: option) }
+        let paths = outputs.map { URL(fileURLWithPath: $0.0).standardizedFileURL.path }
+        if Set(paths).count != paths.count { throw CommandLineError("--out, --checkpoint, --metrics and --plot must name different files") }
+        if let resume, !FileManager.default.fileExists(atPath: resume) {
+            throw CommandLineError("\(resume): cannot open: No such file or directory")
+        }
+    }
+
+    /// Where checkpoints go: --checkpoint, else beside --out, else the resumed file.
+    var checkpointPath: String? {
+        if let checkpoint { return checkpoint }
+        if let out {
+            let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
+            return base + ".checkpoint.safetensors"
+        }
+        return resume
+    }
+
+    func train() throws {
+        try checkArguments()
+        let dataset = try dataOptions.load()
+        let source = dataOptions.sourceName
+        var trainer: Trainer
+        if let resume {
+            trainer = try Trainer(resumingFrom: resume, features: dataset.features, labels: dataset.labels,
+                                  classCount: dataset.classCount, dataSource: source, epochs: epochs)
+            print("resuming \(resume) after epoch \(trainer.epochsCompleted) of \(trainer.configuration.epochs) (configuration from the checkpoint)")
+        } else {
+            let configuration = try makeConfiguration(featureCount: dataset.featureCount, classCount: dataset.classCount)
+            trainer = try Trainer(configuration: configuration, features: dataset.features, labels: dataset.labels,
+                                  classCount: dataset.classCount, source: source)
+        }
+        let c = trainer.configuration
+        print("data \(source): \(dataset.count) examples, \(dataset.featureCount) features, \(dataset.classCount) classes; "
+              + "split \(trainer.count(.train))/\(trainer.count(.validation))/\(trainer.count(.test)) (train/val/test), seed \(c.seed)")
+        print("model \(c.layerSizes.map(String.init).joined(separator: "-")) \(c.activation.rawValue), \(trainer.classifier.network.parameterCount) parameters; "
+              + "\(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), \(c.epochs) epochs")
+        flushOutput()
+
+        let dataMetadata = [ModelMetadataKey.data: source, ModelMetadataKey.training: try trainingJSON(c)]
+        let stepsPerEpoch = (trainer.count(.train) + c.batchSize - 1) / c.batchSize
+        let reporter = ProgressReporter(live: standardOutputIsTerminal, stepsPerEpoch: stepsPerEpoch,
+                                        remainingEpochs: c.epochs - trainer.epochsCompleted)
+        var savedCheckpointEpoch: Int? = resume != nil ? trainer.epochsCompleted : nil
+        while !trainer.isFinished {
+            let record: EpochRecord
+            do {
+                record = try trainer.trainEpoch(progress: reporter.step)
+            } catch let error as TrainingError {
+                reporter.clear()
+                var message = "\(error)"
+                if let path = checkpointPath, let epoch = savedCheckpointEpoch {
+                    message += "; the last good weights (after epoch \(epoch)) are in \(path)"
+                }
+                if let out { message += "; \(out) was not written" }
+                throw CommandLineError(message)
+            }
+            reporter.epoch(record, of: c.epochs)
+            if let path = checkpointPath {
+                try trainer.writeCheckpoint(to: path, extraMetadata: [ModelMetadataKey.data: source])
+                savedCheckpointEpoch = trainer.epochsCompleted
+            }
+            if let metrics { try AtomicFile.write(Data(metricsLines(trainer.history, final: nil).utf8), to: metrics) }
+            if let plot { try AtomicFile.write(Data(TrainingPlot.svg(history: trainer.history, title: "backprop train: \(source)").utf8), to: plot) }
+        }
+        let test = trainer.evaluate(.test)
+        let totalSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
+        if let metrics {
+            try AtomicFile.write(Data(metricsLines(trainer.history, final: (test, totalSeconds)).utf8), to: metrics)
+        }
+        if let out {
+            try trainer.classifier.write(to: out, extraMetadata: dataMetadata)
+        }
+        reporter.clear()
+        print("")
+        print("test accuracy \(percent(test.accuracy)) (\(test.correct)/\(test.count)), test loss \(fixed(test.loss)), "
+              + "\(c.epochs) epochs in \(String(format: "%.2f", totalSeconds))s")
+        print("confusion matrix (rows: true class, columns: predicted class):")
+        print(test.confusionTable())
+        if let out { print("wrote \(out)") }
+        if let path = checkpointPath { print("checkpoint \(path)") }
+        if let metrics { print("wrote \(metrics)") }
+        if let plot { print("wrote \(plot)") }
+    }
+
+    /// The JSON Lines text: one object per epoch, then (when finished) the test result.
+    func metricsLines(_ history: [EpochRecord], final: (ClassificationReport, Double)?) -> String {
+        var lines = history.map { r in
+            "{\"epoch\":\(r.epoch),\"train_loss\":\(jsonNumber(r.trainLoss)),\"val_loss\":\(jsonNumber(r.validationLoss)),"
+                + "\"val_accuracy\":\(jsonNumber(r.validationAccuracy)),\"lr\":\(jsonNumber(r.learningRate)),\"seconds\":\(jsonNumber(r.seconds))}"
+        }
+        if let (test, seconds) = final {
+            lines.append("{\"test_loss\":\(jsonNumber(test.loss)),\"test_accuracy\":\(jsonNumber(test.accuracy)),\"seconds\":\(jsonNumber(seconds))}")
+        }
+        return lines.map { $0 + "\n" }.joined()
+    }
+
+    func trainingJSON(_ c: TrainingConfiguration) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(c), as: UTF8.self)
+    }
+}
+
+extension Activation: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import Backprop
+
+// End-to-end tests of the `backprop` executable (built by `swift build` / `swift test` next to
+// the test bundle). Skipped when the executable is not there.
+
+private let executable: URL? = {
+    let candidate = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("backprop")
+    return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
+}()
+
+private struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+private func backprop(_ arguments: [String]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = executable!
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+private func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-cli-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A clean failure: non-zero exit, exactly one line on stderr containing `fragments`.
+private func expectOneLineError(_ r: RunResult, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status != 0, sourceLocation: sourceLocation)
+    let lines = r.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    for f in fragments { #expect(r.stderr.contains(f), "stderr: \(r.stderr)", sourceLocation: sourceLocation) }
+    #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+}
+
+@Suite(.enabled(if: executable != nil, "the backprop executable is not built"), .serialized)
+struct CLITests {
+    @Test func trainWritesModelMetricsPlotAndEvaluatePredictUseTheModel() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = dir + "/m.safetensors", metrics = dir + "/m.jsonl", plot = dir + "/m.svg"
+        let r = try backprop(["train", "--epochs", "2", "--layers", "64,32,10", "--out", model, "--metrics", metrics, "--plot", plot])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("epoch 1/2") && r.stdout.contains("test accuracy") && r.stdout.contains("true\\pred"))
+        #expect(!r.stdout.contains("\u{1B}["), "no terminal control codes when not a terminal")
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        #expect(Set(first.keys).isSuperset(of: ["epoch", "train_loss", "val_loss", "val_accuracy", "seconds"]))
+        let last = try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as! [String: Any]
+        #expect(Set(last.keys) == ["test_loss", "test_accuracy", "seconds"])
+        let svg = try String(contentsOfFile: plot, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("validation accuracy") && svg.contains("<polyline"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/m.checkpoint.safetensors"))
+
+        let e = try backprop(["evaluate", "--model", model])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains("held-out test split") && e.stdout.contains("accuracy"))
+
+        let input = dir + "/rows.csv"
+        try "0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0\n"
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        let p = try backprop(["predict", "--model", model, "--input", input, "--json"])
+        #expect(p.status == 0, "\(p.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(p.stdout.split(separator: "\n")[0].utf8)) as! [String: Any]
+        let probabilities = obj["probabilities"] as! [Double]
+        #expect(probabilities.count == 10 && Swift.abs(probabilities.reduce(0, +) - 1) < 1e-5)
+        #expect(obj["label"] as? Int == probabilities.indices.max { probabilities[$0] < probabilities[$1] })
+        let plain = try backprop(["predict", "--model", model, "--input", input])
+        #expect(plain.status == 0 && plain.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func layerSizesThatDoNotFitTheDataFailWithOneLine() throws {
+        expectOneLineError(try backprop(["train", "--layers", "10,5,10", "--epochs", "1"]), "digits", "64 features")
+        expectOneLineError(try backprop(["train", "--layers", "64,5,3", "--epochs", "1"]), "10 classes")
+        expectOneLineError(try backprop(["train", "--layers", "64,x,10"]), "--layers")
+    }
+
+    @Test func missingAndMalformedFilesFailWithOneLineNamingTheFile() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        expectOneLineError(try backprop(["train", "--data", dir + "/nope.csv"]), "nope.csv")
+        let ragged = dir + "/ragged.csv"
+        try "1,2,0\n3,1\n".write(toFile: ragged, atomically: true, encoding: .utf8)
+        expectOneLineError(try backprop(["train", "--data", ragged]), "ragged.csv")
+        let truncated = dir + "/t.safetensors"
+        try Data([0x40, 0, 0, 0, 0, 0, 0, 0, 0x7B]).write(to: URL(fileURLWithPath: truncated))
+        expectOneLineError(try backprop(["evaluate", "--model", truncated]), "t.safetensors")
+        expectOneLineError(try backprop(["predict", "--model", dir + "/none.safetensors", "--input", ragged]), "none.safetensors")
+    }
+
+    @Test func failedRunsNeverOverwriteAnExistingOut() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/keep.safetensors", checkpoint = dir + "/ckpt.safetensors"
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: out))
+        // Bad data: nothing is written.
+        let bad = dir + "/bad.csv"
+        try "1,2,0\n1,oops,1\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        expectOneLineError(try backprop(["train", "--data", bad, "--out", out]), "bad.csv")
+        // Divergence: the message names epoch, step and the checkpoint; --out is untouched.
+        let r = try backprop(["train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3", "--out", out, "--checkpoint", checkpoint])
+        expectOneLineError(r, "epoch", "step", "--lr", "keep.safetensors")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data("precious".utf8))
+    }
+
+    @Test func trainsOnIDXAndCSVFiles() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // 60 tiny 2×2 "images" in 3 classes: the bright pixel gives the class.
+        var images: [UInt8] = [0, 0, 0x08, 3, 0, 0, 0, 60, 0, 0, 0, 2, 0, 0, 0, 2]
+        var labels: [UInt8] = [0, 0, 0x08, 1, 0, 0, 0, 60]
+        var csv = ""
+        for i in 0..<60 {
+            let c = i % 3
+            let pixels = (0..<4).map { p in UInt8(p == c ? 200 + i % 7 : (i * 13 + p * 5) % 40) }
+            images += pixels
+            labels.append(UInt8(c))
+            csv += pixels.map(String.init).joined(separator: ",") + ",\(c)\n"
+        }
+        try Data(images).write(to: URL(fileURLWithPath: dir + "/images-idx3-ubyte"))
+        try Data(labels).write(to: URL(fileURLWithPath: dir + "/labels-idx1-ubyte"))
+        try csv.write(toFile: dir + "/blobs.csv", atomically: true, encoding: .utf8)
+        let r = try backprop(["train", "--data", dir + "/images-idx3-ubyte", "--labels", dir + "/labels-idx1-ubyte",
+                              "--epochs", "3", "--layers", "4,8,3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("60 examples, 4 features, 3 classes"))
+        let c = try backprop(["train", "--data", dir + "/blobs.csv", "--epochs", "3"])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(c.stdout.contains("model 4-128-3"))
+        // A wrong magic number is one line naming the file.
+        try Data([1, 2, 3, 4, 0, 0, 0, 1, 7]).write(to: URL(fileURLWithPath: dir + "/bad-idx"))
+        expectOneLineError(try backprop(["train", "--data", dir + "/bad-idx", "--labels", dir + "/labels-idx1-ubyte"]), "bad-idx")
+    }
+
+    @Test func resumedRunWritesTheSameModelAsAnUninterruptedOne() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let common = ["--layers", "64,16,10", "--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--seed", "5"]
+        let straight = try backprop(["train", "--epochs", "3", "--out", dir + "/straight.safetensors"] + common)
+        #expect(straight.status == 0, "\(straight.stderr)")
+        let part = try backprop(["train", "--epochs", "1", "--checkpoint", dir + "/c.safetensors"] + common)
+        #expect(part.status == 0, "\(part.stderr)")
+        let resumed = try backprop(["train", "--resume", dir + "/c.safetensors", "--epochs", "3", "--out", dir + "/resumed.safetensors"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming") && resumed.stdout.contains("epoch 2/3") && !resumed.stdout.contains("epoch 1/3"))
+        let a = try Classifier(contentsOf: dir + "/straight.safetensors"), b = try Classifier(contentsOf: dir + "/resumed.safetensors")
+        for (x, y) in zip(a.network.parameters, b.network.parameters) {
+            #expect(x.scalars.map(\.bitPattern) == y.scalars.map(\.bitPattern))
+        }
+    }
+
+    @Test func predictRejectsRowsOfTheWrongWidth() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = dir + "/rows.csv"
+        try "1,2,3\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let model = fixtureURL("torch_sequential.safetensors").path
+        let r = try backprop(["predict", "--model", model, "--input", input, "--activation", "tanh"])
+        expectOneLineError(r, "rows.csv", "expects 4 features")
+    }
+}
