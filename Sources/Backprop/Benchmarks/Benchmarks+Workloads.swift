@@ -132,4 +132,33 @@ extension Benchmarks {
         return .init(workload: "jacobian", shape: "\(n)x\(n)", threads: threadCount, backend: "swift",
                      medianMilliseconds: ms + (sink.isNaN ? 0 : 0))
     }
+
+    /// What `backprop train` does with its defaults (TrainingConfiguration(): 64-128-10, ReLU,
+    /// Adam 1e-3, batch 32, 20 epochs, 70/10/20 stratified split) on the embedded digits, from
+    /// loading the data to the test accuracy. Reported: wall milliseconds (median of 3 runs),
+    /// the test accuracy and the process's peak RSS so far.
+    static func digits(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
+        var configuration = TrainingConfiguration()
+        if options.smoke { configuration.epochs = 1 }
+        var accuracy = 0.0
+        var runs = options
+        runs.warmupRuns = 0
+        runs.minimumRuns = options.smoke ? 1 : 3
+        runs.minimumSeconds = 0
+        let ms = medianMilliseconds(runs) {
+            do {
+                let data = try LabeledDataset.digits()
+                var trainer = try Trainer(configuration: configuration, features: data.features, labels: data.labels,
+                                          classCount: data.classCount, source: "digits")
+                while !trainer.isFinished { _ = try trainer.trainEpoch() }
+                accuracy = trainer.evaluate(.test).accuracy
+            } catch {
+                accuracy = .nan
+            }
+        }
+        let sizes = configuration.layerSizes.map(String.init).joined(separator: "-")
+        return .init(workload: "digits", shape: "\(sizes) adam \(configuration.epochs) epochs", threads: threadCount,
+                     backend: backend(options), medianMilliseconds: ms,
+                     extra: [("seconds", ms / 1000), ("accuracy", accuracy), ("peak_rss_bytes", peakResidentBytes())])
+    }
 }

@@ -48,7 +48,7 @@ public struct BenchmarkOptions: Sendable {
 public enum Benchmarks {
     /// Why a workload cannot run in this build, or nil when it can.
     public static func unavailableReason(_ workload: BenchmarkWorkload) -> String? {
-        workload == .digits ? "digits: needs the NN layers and `backprop train`, not in this build yet" : nil
+        nil
     }
 
     /// Measures one workload (empty when `unavailableReason` says it cannot run).
@@ -58,7 +58,7 @@ public enum Benchmarks {
         case .mlpStep: return [mlpStep(options)]
         case .softmax: return [softmax(options)]
         case .jacobian: return [jacobian(options)]
-        case .digits: return []
+        case .digits: return [digits(options)]
         }
     }
 
