@@ -172,4 +172,68 @@ struct CLITests {
         let r = try backprop(["predict", "--model", model, "--input", input, "--activation", "tanh"])
         expectOneLineError(r, "rows.csv", "expects 4 features")
     }
+
+    /// `backprop jacobian --json` by every method equals the closed forms to 1e-12 (the seed's
+    /// example for the affine map, with respect to w, b and x; softmax at β = 2).
+    @Test func jacobianJSONMatchesClosedFormsByEveryMethod() throws {
+        func matrix(_ r: RunResult) throws -> [[Double]] {
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            let rows = object["jacobian"] as! [[Double]]
+            #expect(object["rows"] as? Int == rows.count && object["cols"] as? Int == rows.first?.count)
+            return rows
+        }
+        let x: [Double] = [1, 2, 3]
+        let e: [Double] = x.map { Double.exp(2 * $0) }
+        let total: Double = e.reduce(0, +)
+        let y: [Double] = e.map { $0 / total }
+        var softmax: [[Double]] = []
+        for i in 0..<3 {
+            var row: [Double] = []
+            for j in 0..<3 { row.append(2 * ((i == j ? y[i] : 0) - y[i] * y[j])) }
+            softmax.append(row)
+        }
+        let affine: [String: [[Double]]] = [
+            "w": [[1, 0, 2, 0, 0, 0], [0, 0, 0, 1, 0, 2]], "b": [[1, 0], [0, 1]], "x": [[1, 2, 3], [4, 5, 6]],
+        ]
+        // Exact methods: 1e-12. The numeric stencil (h = 1e-3) adds rounding of up to
+        // (1+8+8+1)/12 · ε·max|y| / h per entry, doubled for safety: 6.7e-13 for softmax
+        // (|y| ≤ 1), 1.0e-11 for the affine example (|y| ≤ 15); its truncation is zero for the
+        // linear affine map and ≈ h⁴|f⁽⁵⁾|/30 ≈ 1e-12 for softmax at β = 2.
+        func tolerance(_ method: String, maxOutput: Double) -> Double {
+            method == "numeric" ? 1e-12 + 2 * 1.5 * Double.ulpOfOne * maxOutput / 1e-3 : 1e-12
+        }
+        for method in ["reverse", "forward", "closed-form", "numeric"] {
+            let s = try matrix(try backprop(["jacobian", "softmax", "--beta", "2", "--x", "1,2,3", "--method", method, "--json"]))
+            for (a, b) in zip(Array(s.joined()), Array(softmax.joined())) {
+                #expect(Swift.abs(a - b) <= tolerance(method, maxOutput: 1), "softmax \(method)")
+            }
+            for (wrt, expected) in affine {
+                let j = try matrix(try backprop(["jacobian", "affine", "--w", "1,2,3;4,5,6", "--b", "0.5,-1", "--x", "1,0,2",
+                                                 "--wrt", wrt, "--method", method, "--json"]))
+                #expect(j.count == expected.count && j.first?.count == expected.first?.count, "affine \(wrt) \(method)")
+                for (a, b) in zip(Array(j.joined()), Array(expected.joined())) {
+                    #expect(Swift.abs(a - b) <= tolerance(method, maxOutput: 15), "affine \(wrt) \(method)")
+                }
+            }
+        }
+    }
+
+    @Test func jacobianRejectsBadInputWithOneLine() throws {
+        expectOneLineError(try backprop(["jacobian", "tanh", "--x", "1"]), "unknown op 'tanh'")
+        expectOneLineError(try backprop(["jacobian", "softmax", "--x", "1,two,3"]), "--x", "'two' is not a finite number")
+        expectOneLineError(try backprop(["jacobian", "affine", "--w", "1,2;3", "--b", "0,0", "--x", "1,2"]), "ragged rows")
+        expectOneLineError(try backprop(["jacobian", "affine", "--w", "1,2;3,4", "--b", "0,0", "--x", "1,2,3"]), "--x has 3 entries")
+        expectOneLineError(try backprop(["jacobian", "affine", "--w", "1,2;3,4", "--b", "0", "--x", "1,2"]), "--b has 1 entries")
+        expectOneLineError(try backprop(["jacobian", "softmax", "--x", "1", "--method", "magic"]), "unknown --method")
+    }
+
+    /// `backprop check` prints the table and a passing summary, and `--filter` selects ops.
+    @Test func checkPrintsATableAndPasses() throws {
+        let r = try backprop(["check", "--filter", "softmax"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("max abs error") && r.stdout.contains("softmax β=-3") && r.stdout.contains("0 failed"))
+        #expect(!r.stdout.contains("FAIL"))
+        expectOneLineError(try backprop(["check", "--filter", "no-such-op"]), "no op matches")
+    }
 }
