@@ -33,7 +33,11 @@ enum RowKernels {
             let xf = float(x), b = unsafeBitCast(beta, to: Float.self)
             var vm = V(repeating: -.infinity)
             while i + 8 <= n { let v = load(xf + i) * b; vm.replace(with: v, where: v .> vm); i += 8 }
-            m = unsafeBitCast(vm.max(), to: T.self)
+            // Lanes reduced by hand: `SIMD.max()` stays a generic call (once per row).
+            let h = vm.highHalf, l = vm.lowHalf
+            let v4 = l.replacing(with: h, where: h .> l)
+            let m01 = v4[0] > v4[1] ? v4[0] : v4[1], m23 = v4[2] > v4[3] ? v4[2] : v4[3]
+            m = unsafeBitCast(m01 > m23 ? m01 : m23, to: T.self)
         }
         while i < n { let v = beta * x[i]; if v > m || v.isNaN { m = v }; i += 1 }
         return m
