@@ -68,6 +68,11 @@ enum GemmBlocked {
         typealias T = K.Scalar
         let mr = K.mr, nr = K.nr
         let mcMax = K.mc, kcMax = K.kc, ncMax = K.nc
+        // K in equal blocks of at most KC (784 → 392 + 392, not 384 + 384 + 16): a thin last
+        // block would cost a whole pass over C for a few steps of p. Depends on k only, so the
+        // summation order is still the same for every thread count.
+        let kBlocks = (k + kcMax - 1) / kcMax
+        let kcStep = (k + kBlocks - 1) / kBlocks
         GemmWorkspace.withWorkspace { workspace in
             let packedA = workspace.aBuffer(T.self, count: mcMax * kcMax)
             let packedB = workspace.bBuffer(T.self, count: kcMax * ncMax)
@@ -79,7 +84,7 @@ enum GemmBlocked {
                     let nc = min(ncMax, n - jc)
                     var pc = 0
                     while pc < k {
-                        let kc = min(kcMax, k - pc)
+                        let kc = min(kcStep, k - pc)
                         let addToC = accumulate || pc > 0
                         GemmPacking.packB(
                             transposed: transposeB, depth: kc, cols: nc, nr: nr,
