@@ -44,10 +44,10 @@ public enum GemmBenchmark {
         public var bestGflops: Double { workload.flops / bestSeconds / 1e9 }
     }
 
-    /// The Swift micro-kernel this build uses: "fused 6×16" (FMA available) or "separate 6×8".
+    /// The Swift micro-kernel this build uses: "fused 4×24" (FMA available) or "separate 6×8".
     public static var swiftKernel: String {
         switch GemmKernelForm.preferred {
-        case .fused: return "fused 6×\(FloatFusedKernel.nr) (FMA)"
+        case .fused: return "fused \(FloatFusedKernel.mr)×\(FloatFusedKernel.nr) (FMA)"
         case .separate: return "separate 6×\(FloatSeparateKernel.nr) (mul, add)"
         }
     }

@@ -6,6 +6,8 @@
 ///           for jr in 0..<NC step NR      B micro-panel (KC×NR) stays in L1
 ///             for ir in 0..<MC step MR    micro-kernel: MR×NR tile of C in registers
 ///
+/// (or, for kernels with `rowPanelsOuter`, ir outside jr: the A micro-panel stays in L1)
+///
 /// The first KC block overwrites C unless the caller accumulates; later blocks add to it, so
 /// each C entry is Σ over KC blocks (in order) of an in-register sum (in order of p).
 enum GemmBlocked {
@@ -66,6 +68,11 @@ enum GemmBlocked {
         typealias T = K.Scalar
         let mr = K.mr, nr = K.nr
         let mcMax = K.mc, kcMax = K.kc, ncMax = K.nc
+        // K in equal blocks of at most KC (784 → 392 + 392, not 384 + 384 + 16): a thin last
+        // block would cost a whole pass over C for a few steps of p. Depends on k only, so the
+        // summation order is still the same for every thread count.
+        let kBlocks = (k + kcMax - 1) / kcMax
+        let kcStep = (k + kBlocks - 1) / kBlocks
         GemmWorkspace.withWorkspace { workspace in
             let packedA = workspace.aBuffer(T.self, count: mcMax * kcMax)
             let packedB = workspace.bBuffer(T.self, count: kcMax * ncMax)
@@ -77,7 +84,7 @@ enum GemmBlocked {
                     let nc = min(ncMax, n - jc)
                     var pc = 0
                     while pc < k {
-                        let kc = min(kcMax, k - pc)
+                        let kc = min(kcStep, k - pc)
                         let addToC = accumulate || pc > 0
                         GemmPacking.packB(
                             transposed: transposeB, depth: kc, cols: nc, nr: nr,
@@ -90,40 +97,66 @@ enum GemmBlocked {
                                 transposed: transposeA, rows: mc, depth: kc, mr: mr,
                                 a: transposeA ? a + pc * lda + ic : a + ic * lda + pc, lda: lda,
                                 into: packedA)
-                            var jr = 0
-                            while jr < nc {
-                                let width = min(nr, nc - jr)
-                                let panelB = packedB + jr * kc
+                            if K.rowPanelsOuter {
                                 var ir = 0
                                 while ir < mc {
-                                    let height = min(mr, mc - ir)
-                                    let panelA = packedA + ir * kc
-                                    let cTile = c + (ic + ir) * ldc + (jc + jr)
-                                    if width == nr && height == mr {
-                                        K.tile(kc: kc, a: panelA, b: panelB, c: cTile, ldc: ldc,
-                                               accumulate: addToC)
-                                    } else {
-                                        K.tile(kc: kc, a: panelA, b: panelB, c: edge, ldc: nr,
-                                               accumulate: false)
-                                        for r in 0..<height {
-                                            let src = edge + r * nr
-                                            let dst = cTile + r * ldc
-                                            if addToC {
-                                                for j in 0..<width { dst[j] = dst[j] + src[j] }
-                                            } else {
-                                                for j in 0..<width { dst[j] = src[j] }
-                                            }
-                                        }
+                                    var jr = 0
+                                    while jr < nc {
+                                        microTile(kernel, kc: kc, mc: mc, nc: nc, ir: ir, jr: jr,
+                                                  packedA: packedA, packedB: packedB,
+                                                  c: c + (ic + ir) * ldc + (jc + jr), ldc: ldc,
+                                                  addToC: addToC, edge: edge)
+                                        jr += nr
                                     }
                                     ir += mr
                                 }
-                                jr += nr
+                            } else {
+                                var jr = 0
+                                while jr < nc {
+                                    var ir = 0
+                                    while ir < mc {
+                                        microTile(kernel, kc: kc, mc: mc, nc: nc, ir: ir, jr: jr,
+                                                  packedA: packedA, packedB: packedB,
+                                                  c: c + (ic + ir) * ldc + (jc + jr), ldc: ldc,
+                                                  addToC: addToC, edge: edge)
+                                        ir += mr
+                                    }
+                                    jr += nr
+                                }
                             }
                             ic += mc
                         }
                         pc += kc
                     }
                     jc += nc
+                }
+            }
+        }
+    }
+
+    /// One mr×nr tile of C at (ir, jr) of the current block; an edge tile is computed whole into
+    /// `edge`, then its valid part copied (or added) out.
+    @inline(__always)
+    static func microTile<K: GemmMicroKernel>(
+        _ kernel: K.Type, kc: Int, mc: Int, nc: Int, ir: Int, jr: Int,
+        packedA: UnsafeMutablePointer<K.Scalar>, packedB: UnsafeMutablePointer<K.Scalar>,
+        c cTile: UnsafeMutablePointer<K.Scalar>, ldc: Int, addToC: Bool,
+        edge: UnsafeMutablePointer<K.Scalar>
+    ) {
+        let mr = K.mr, nr = K.nr
+        let width = min(nr, nc - jr), height = min(mr, mc - ir)
+        let panelA = packedA + ir * kc, panelB = packedB + jr * kc
+        if width == nr && height == mr {
+            K.tile(kc: kc, a: panelA, b: panelB, c: cTile, ldc: ldc, accumulate: addToC)
+        } else {
+            K.tile(kc: kc, a: panelA, b: panelB, c: edge, ldc: nr, accumulate: false)
+            for r in 0..<height {
+                let src = edge + r * nr
+                let dst = cTile + r * ldc
+                if addToC {
+                    for j in 0..<width { dst[j] = dst[j] + src[j] }
+                } else {
+                    for j in 0..<width { dst[j] = src[j] }
                 }
             }
         }

@@ -21,11 +21,19 @@ protocol GemmMicroKernel {
     static var kc: Int { get }
     /// Cache blocking: columns of the packed B block (L3), a multiple of `nr`.
     static var nc: Int { get }
+    /// Loop order inside an MC×KC block: true walks all B micro-panels for each A micro-panel
+    /// (the A panel stays in L1, C is swept row panel by row panel), false the BLIS order
+    /// (each B micro-panel stays in L1 while the A panels stream from L2).
+    static var rowPanelsOuter: Bool { get }
 
     static func tile(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool
     )
+}
+
+extension GemmMicroKernel {
+    static var rowPanelsOuter: Bool { false }
 }
 
 /// Which micro-kernel family the blocked GEMM uses.
@@ -37,7 +45,7 @@ protocol GemmMicroKernel {
 /// `preferred` times both once per process and keeps the faster. Results differ in the last
 /// bits between the two forms (one rounding per step versus two), never between thread counts.
 enum GemmKernelForm: Sendable {
-    /// `addingProduct`: FloatFusedKernel 6×16, DoubleFusedKernel 6×8.
+    /// `addingProduct`: FloatFusedKernel 4×24, DoubleFusedKernel 6×8.
     case fused
     /// `*` then `+`: FloatSeparateKernel 6×8, DoubleSeparateKernel 6×4.
     case separate

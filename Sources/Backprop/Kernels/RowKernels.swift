@@ -1,7 +1,8 @@
 /// Loops over one contiguous row: the building blocks of the softmax family's kernels.
 ///
 /// Each is generic over the scalar and, for `Float`, runs eight lanes at a time with the
-/// polynomial `VectorExp` (the scalar tail and `Double` use plain loops and libm's `exp`).
+/// polynomial `VectorExp`, in fused multiply-adds where those are fast (the scalar tail and
+/// `Double` use plain loops and libm's `exp`).
 /// Reductions keep eight partial sums, so a Float result may differ from a left-to-right sum
 /// in the last bits.
 enum RowKernels {
@@ -32,16 +33,21 @@ enum RowKernels {
             let xf = float(x), b = unsafeBitCast(beta, to: Float.self)
             var vm = V(repeating: -.infinity)
             while i + 8 <= n { let v = load(xf + i) * b; vm.replace(with: v, where: v .> vm); i += 8 }
-            m = unsafeBitCast(vm.max(), to: T.self)
+            // Lanes reduced by hand: `SIMD.max()` stays a generic call (once per row).
+            let h = vm.highHalf, l = vm.lowHalf
+            let v4 = l.replacing(with: h, where: h .> l)
+            let m01 = v4[0] > v4[1] ? v4[0] : v4[1], m23 = v4[2] > v4[3] ? v4[2] : v4[3]
+            m = unsafeBitCast(m01 > m23 ? m01 : m23, to: T.self)
         }
         while i < n { let v = beta * x[i]; if v > m || v.isNaN { m = v }; i += 1 }
         return m
     }
 
-    /// y_j = e^{β·x_j − shift} (stored when `y` is given); returns Σ_j of them.
+    /// y_j = e^{β·x_j − shift} (stored when `y` is given); returns Σ_j of them. `fused` picks the
+/// FMA form of the exponential (tests pass it; callers keep the default).
     @inline(__always)
     static func expShifted<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>?, _ n: Int,
-                                            _ beta: T, _ shift: T) -> T {
+                                            _ beta: T, _ shift: T, fused: Bool = VectorExp.fusedIsFast) -> T {
         var i = 0
         var s: T = 0
         if T.self == Float.self {
@@ -51,11 +57,20 @@ enum RowKernels {
             let bounded = shift.isFinite
             if let y {
                 let yf = float(y)
-                if bounded {
+                if bounded && fused {
+                    let vb = V(repeating: b), vc = V(repeating: -c)
+                    while i + 8 <= n {
+                        let e = VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true)
+                        store(e, yf + i); vs += e; i += 8
+                    }
+                } else if bounded {
                     while i + 8 <= n { let e = VectorExp.expNonPositive(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
                 } else {
                     while i + 8 <= n { let e = VectorExp.exp(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
                 }
+            } else if bounded && fused {
+                let vb = V(repeating: b), vc = V(repeating: -c)
+                while i + 8 <= n { vs += VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true); i += 8 }
             } else if bounded {
                 while i + 8 <= n { vs += VectorExp.expNonPositive(load(xf + i) * b - c); i += 8 }
             } else {

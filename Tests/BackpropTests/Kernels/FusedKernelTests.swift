@@ -146,4 +146,47 @@ struct VectorExpTests {
         #expect(special[4] == 0 && special[5] == .infinity && special[6] == 0)
         #expect(Swift.abs(special[7] - Float.exp(1)) <= Float.exp(1).ulp)
     }
+
+    @Test("fused form within 2 ulp of libm on [−87, 0], and the specials")
+    func fusedAccuracy() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x <= 0 {
+            let lanes = (0..<8).map { Swift.min(0, x + Float($0) * 0.0137) }
+            let v = VectorExp.expNonPositive(SIMD8(lanes), fused: true)
+            for (i, xi) in lanes.enumerated() {
+                let e = Float.exp(xi)
+                worst = max(worst, Swift.abs(v[i] - e) / e.ulp)
+            }
+            x += 0.0911
+        }
+        #expect(worst <= 2, "worst error \(worst) ulp")
+        let special = VectorExp.expNonPositive(SIMD8<Float>(0, -.infinity, .nan, -100, -87.4, -1, -0.5, -1e-8), fused: true)
+        #expect(special[0] == 1 && special[1] == 0 && special[2].isNaN && special[3] == 0 && special[4] == 0)
+        #expect(Swift.abs(special[5] - Float.exp(-1)) <= Float.exp(-1).ulp)
+    }
+
+    @Test("row exponential, fused and unfused, against libm on odd lengths")
+    func rowExponential() {
+        for n in [1, 3, 8, 17, 255, 1000] {
+            var rng = SeededGenerator(seed: UInt64(n))
+            let x = (0..<n).map { _ in Float.random(in: -20...5, using: &rng) }
+            let beta: Float = 2, shift = x.map { beta * $0 }.max()!
+            let expected = x.map { Float.exp(beta * $0 - shift) }
+            for fused in [false, true] {
+                var y = [Float](repeating: .nan, count: n)
+                let s = x.withUnsafeBufferPointer { px in
+                    y.withUnsafeMutableBufferPointer { py in
+                        RowKernels.expShifted(px.baseAddress!, py.baseAddress!, n, beta, shift, fused: fused)
+                    }
+                }
+                for j in 0..<n {
+                    #expect(Swift.abs(y[j] - expected[j]) <= 2 * expected[j].ulp, "n \(n) fused \(fused) j \(j)")
+                }
+                let reference = expected.reduce(0, +)
+                #expect(Swift.abs(s - reference) <= 1e-5 * reference, "sum n \(n) fused \(fused)")
+            }
+        }
+    }
 }
+

@@ -32,11 +32,12 @@ struct GemmCase: CustomStringConvertible, Sendable {
     }
 }
 
-/// Odd shapes: 1, 3, 17, 255, non-square, plus edges of the micro-tiles (6×16, 6×8, 6×4), and
-/// of the cache blocks (KC = 256, MC = 144 / 96, NC = 3072 / 2048).
+/// Odd shapes: 1, 3, 17, 255, non-square, plus edges of the micro-tiles (4×24, 6×8, 6×4), and
+/// of the cache blocks (KC = 384 / 256, MC = 96 / 144, NC = 3072 / 2048).
 let oddShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (3, 3, 3), (17, 17, 17), (1, 255, 3), (255, 1, 17), (3, 17, 255),
     (17, 255, 1), (7, 25, 257), (150, 13, 20), (6, 16, 8), (2, 3100, 3),
+    (97, 385, 49), (4, 769, 24),
 ]
 
 /// Shapes for the thread split (with the parallel threshold lifted): along N (m ≤ n), along M,
