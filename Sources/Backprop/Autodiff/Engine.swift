@@ -28,6 +28,27 @@ enum Engine {
                                  to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
         precondition(seed.shape == result.shape,
                      "pullback: cotangent shape \(seed.shape) does not match result shape \(result.shape)")
+        return walkBackwards(seed, batch: nil, through: result, to: variables)
+    }
+
+    /// Reverse mode for a batch of k cotangents at once: `seeds` has shape [k] + result's shape,
+    /// and each variable's cotangent comes back as [k] + its shape.
+    ///
+    /// Each node runs its batched pullback when it has one (one kernel call for the whole batch:
+    /// how `jacobian` pulls back the identity in one walk); otherwise the engine pulls that node's
+    /// k cotangents back one by one and stacks them, so every graph is supported.
+    static func pullbackBatch<Scalar>(_ seeds: Tensor<Scalar>, through result: Tensor<Scalar>,
+                                      to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
+        precondition(seeds.rank >= 1 && Array(seeds.shape.dropFirst()) == result.shape,
+                     "pullbackBatch: cotangents of shape \(seeds.shape) do not match [k] + result shape \(result.shape)")
+        return walkBackwards(seeds, batch: seeds.shape[0], through: result, to: variables)
+    }
+
+    /// The reverse walk shared by both: nodes in decreasing identifier order, each node's
+    /// cotangent (with a leading batch axis of `batch` when given) pulled back through its rule,
+    /// un-broadcast to the input's shape and added to what the input already received.
+    private static func walkBackwards<Scalar>(_ seed: Tensor<Scalar>, batch: Int?, through result: Tensor<Scalar>,
+                                              to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
         guard let root = result.node, let minimumID = variables.map(\.id).min() else {
             return variables.map { _ in nil }
         }
@@ -41,53 +62,18 @@ enum Engine {
                 continue
             }
             let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
-            let inputCotangents = node.pullback(PullbackInput(cotangent: cotangent, output: node.output, needs: needs))
+            let request = PullbackInput(cotangent: cotangent, output: node.output, needs: needs)
+            let inputCotangents = batch.map { node.batchedPullback?(request) ?? pullbackOneByOne(node, request, count: $0) }
+                ?? node.pullback(request)
             precondition(inputCotangents.count == node.inputs.count,
                          "\(node.op): pullback returned \(inputCotangents.count) cotangents for \(node.inputs.count) inputs")
             for (i, input) in node.inputs.enumerated() {
                 guard let input, needs[i], var g = inputCotangents[i] else { continue }
-                if g.shape != node.inputShapes[i] { g = g.sum(toShape: node.inputShapes[i]) }
-                if let existing = cotangents[input.id] {
-                    cotangents[input.id] = existing + g
-                } else {
-                    cotangents[input.id] = g
+                if let k = batch {
+                    if g.shape != [k] + node.inputShapes[i] { g = g.sumBatch(toShape: node.inputShapes[i]) }
+                } else if g.shape != node.inputShapes[i] {
+                    g = g.sum(toShape: node.inputShapes[i])
                 }
-            }
-        }
-        return variables.map { finished[$0.id] }
-    }
-
-    /// Reverse mode for a batch of k cotangents at once: `seeds` has shape [k] + result's shape,
-    /// and each variable's cotangent comes back as [k] + its shape.
-    ///
-    /// Each node runs its batched pullback when it has one (one kernel call for the whole batch:
-    /// how `jacobian` pulls back the identity in one walk); otherwise the engine pulls that node's
-    /// k cotangents back one by one and stacks them, so every graph is supported.
-    static func pullbackBatch<Scalar>(_ seeds: Tensor<Scalar>, through result: Tensor<Scalar>,
-                                      to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
-        precondition(seeds.rank >= 1 && Array(seeds.shape.dropFirst()) == result.shape,
-                     "pullbackBatch: cotangents of shape \(seeds.shape) do not match [k] + result shape \(result.shape)")
-        let k = seeds.shape[0]
-        guard let root = result.node, let minimumID = variables.map(\.id).min() else {
-            return variables.map { _ in nil }
-        }
-        let variableIDs = Set(variables.map(\.id))
-        var cotangents: [Int: Tensor<Scalar>] = [root.id: seeds]
-        var finished: [Int: Tensor<Scalar>] = [:]
-        for node in subgraph(from: root, minimumID: minimumID).reversed() {
-            guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
-            if variableIDs.contains(node.id) {
-                finished[node.id] = cotangent
-                continue
-            }
-            let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
-            let request = PullbackInput(cotangent: cotangent, output: node.output, needs: needs)
-            let inputCotangents = node.batchedPullback?(request) ?? pullbackOneByOne(node, request, count: k)
-            precondition(inputCotangents.count == node.inputs.count,
-                         "\(node.op): batched pullback returned \(inputCotangents.count) cotangents for \(node.inputs.count) inputs")
-            for (i, input) in node.inputs.enumerated() {
-                guard let input, needs[i], var g = inputCotangents[i] else { continue }
-                if g.shape != [k] + node.inputShapes[i] { g = g.sumBatch(toShape: node.inputShapes[i]) }
                 if let existing = cotangents[input.id] {
                     cotangents[input.id] = existing + g
                 } else {
