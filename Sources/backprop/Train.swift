@@ -178,6 +178,11 @@ struct Train: ParsableCommand {
         let reporter = ProgressReporter(live: standardOutputIsTerminal, stepsPerEpoch: stepsPerEpoch,
                                         remainingEpochs: c.epochs - trainer.epochsCompleted)
         var savedCheckpointEpoch: Int? = resume != nil ? trainer.epochsCompleted : nil
+        // Metrics and plot files are refreshed after every epoch so a long run can be watched —
+        // but only when they are new: a file that existed before the run is replaced only when the
+        // run succeeds, so a run that fails or diverges loses nothing.
+        let isNew = { (path: String?) in path.map { !FileManager.default.fileExists(atPath: $0) } ?? false }
+        let metricsPerEpoch = isNew(metrics), plotPerEpoch = isNew(plot)
         while !trainer.isFinished {
             let record: EpochRecord
             do {
@@ -196,14 +201,15 @@ struct Train: ParsableCommand {
                 try trainer.writeCheckpoint(to: path, extraMetadata: [ModelMetadataKey.data: source])
                 savedCheckpointEpoch = trainer.epochsCompleted
             }
-            if let metrics { try AtomicFile.write(Data(metricsLines(trainer.history, final: nil).utf8), to: metrics) }
-            if let plot { try AtomicFile.write(Data(TrainingPlot.svg(history: trainer.history, title: "backprop train: \(source)").utf8), to: plot) }
+            if let metrics, metricsPerEpoch { try AtomicFile.write(Data(metricsLines(trainer.history, final: nil).utf8), to: metrics) }
+            if let plot, plotPerEpoch { try writePlot(trainer.history, source: source, to: plot) }
         }
         let test = trainer.evaluate(.test)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
         if let metrics {
             try AtomicFile.write(Data(metricsLines(trainer.history, final: (test, totalSeconds)).utf8), to: metrics)
         }
+        if let plot { try writePlot(trainer.history, source: source, to: plot) }
         if let out {
             try trainer.classifier.write(to: out, extraMetadata: dataMetadata)
         }
@@ -217,6 +223,10 @@ struct Train: ParsableCommand {
         if let path = checkpointPath { print("checkpoint \(path)") }
         if let metrics { print("wrote \(metrics)") }
         if let plot { print("wrote \(plot)") }
+    }
+
+    func writePlot(_ history: [EpochRecord], source: String, to path: String) throws {
+        try AtomicFile.write(Data(TrainingPlot.svg(history: history, title: "backprop train: \(source)").utf8), to: path)
     }
 
     /// The JSON Lines text: one object per epoch, then (when finished) the test result.

@@ -106,15 +106,17 @@ struct CLITests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/keep.safetensors", checkpoint = dir + "/ckpt.safetensors"
-        try Data("precious".utf8).write(to: URL(fileURLWithPath: out))
+        let metrics = dir + "/keep.jsonl", plot = dir + "/keep.svg"
+        for path in [out, metrics, plot] { try Data("precious".utf8).write(to: URL(fileURLWithPath: path)) }
         // Bad data: nothing is written.
         let bad = dir + "/bad.csv"
         try "1,2,0\n1,oops,1\n".write(toFile: bad, atomically: true, encoding: .utf8)
         expectOneLineError(try backprop(["train", "--data", bad, "--out", out]), "bad.csv")
         // Divergence: the message names epoch, step and the checkpoint; --out is untouched.
-        let r = try backprop(["train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3", "--out", out, "--checkpoint", checkpoint])
+        let r = try backprop(["train", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3", "--out", out, "--checkpoint", checkpoint,
+                              "--metrics", metrics, "--plot", plot])
         expectOneLineError(r, "epoch", "step", "--lr", "keep.safetensors")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data("precious".utf8))
+        for path in [out, metrics, plot] { #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("precious".utf8), "\(path)") }
     }
 
     @Test func trainsOnIDXAndCSVFiles() throws {
