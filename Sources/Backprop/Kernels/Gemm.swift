@@ -74,32 +74,17 @@ public enum Gemm {
             form = chosen
             parallelThreshold = threshold
         }
+        /// The blocked multiply with micro-kernel K, whose scalar is T at run time.
+        func blocked<K: GemmMicroKernel>(_ kernel: K.Type) {
+            GemmBlocked.multiply(kernel, threads: threads, parallelThreshold: parallelThreshold,
+                                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                 a: rebound(a), lda: lda, b: rebound(b), ldb: ldb, c: rebound(c), ldc: ldc,
+                                 accumulate: accumulate)
+        }
         if T.self == Float.self {
-            let a: UnsafePointer<Float> = rebound(a), b: UnsafePointer<Float> = rebound(b)
-            let c: UnsafeMutablePointer<Float> = rebound(c)
-            switch form {
-            case .fused:
-                GemmBlocked.multiply(FloatFusedKernel.self, threads: threads, parallelThreshold: parallelThreshold,
-                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            case .separate:
-                GemmBlocked.multiply(FloatSeparateKernel.self, threads: threads, parallelThreshold: parallelThreshold,
-                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            }
+            form == .fused ? blocked(FloatFusedKernel.self) : blocked(FloatSeparateKernel.self)
         } else if T.self == Double.self {
-            let a: UnsafePointer<Double> = rebound(a), b: UnsafePointer<Double> = rebound(b)
-            let c: UnsafeMutablePointer<Double> = rebound(c)
-            switch form {
-            case .fused:
-                GemmBlocked.multiply(DoubleFusedKernel.self, threads: threads, parallelThreshold: parallelThreshold,
-                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            case .separate:
-                GemmBlocked.multiply(DoubleSeparateKernel.self, threads: threads, parallelThreshold: parallelThreshold,
-                                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            }
+            form == .fused ? blocked(DoubleFusedKernel.self) : blocked(DoubleSeparateKernel.self)
         } else {
             GemmSmall.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
