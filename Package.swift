@@ -15,10 +15,13 @@ let package = Package(
     targets: [
         // zlib, for gzip-compressed IDX files. Its headers and library are part of the base image.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Prefetch and streaming stores for the row kernels: header-only C, no flags.
+        .target(name: "CBackpropKernels"),
         .target(
             name: "Backprop",
             dependencies: [
                 "CZlib",
+                "CBackpropKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
             resources: [.copy("Resources/digits.csv"), .copy("Resources/NOTICE.md")],

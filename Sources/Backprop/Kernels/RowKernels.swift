@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// Loops over one contiguous row: the building blocks of the softmax family's kernels.
 ///
 /// Each is generic over the scalar and, for `Float`, runs eight lanes at a time with the
@@ -5,6 +7,10 @@
 /// `Double` use plain loops and libm's `exp`).
 /// Reductions keep eight partial sums, so a Float result may differ from a left-to-right sum
 /// in the last bits.
+///
+/// The loops that run from L1 (a row's second and later passes) can request the next row from
+/// memory as they go (`RowPrefetch`), so that a row's arithmetic overlaps the next row's loads
+/// instead of alternating with them.
 enum RowKernels {
     typealias V = SIMD8<Float>
 
@@ -44,10 +50,12 @@ enum RowKernels {
     }
 
     /// y_j = e^{β·x_j − shift} (stored when `y` is given); returns Σ_j of them. `fused` picks the
-/// FMA form of the exponential (tests pass it; callers keep the default).
+    /// FMA form of the exponential (tests pass it; callers keep the default); `prefetch` names
+    /// the rows to request meanwhile.
     @inline(__always)
     static func expShifted<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>?, _ n: Int,
-                                            _ beta: T, _ shift: T, fused: Bool = VectorExp.fusedIsFast) -> T {
+                                            _ beta: T, _ shift: T, fused: Bool = VectorExp.fusedIsFast,
+                                            prefetch: RowPrefetch = .none) -> T {
         var i = 0
         var s: T = 0
         if T.self == Float.self {
@@ -60,19 +68,26 @@ enum RowKernels {
                 if bounded && fused {
                     let vb = V(repeating: b), vc = V(repeating: -c)
                     while i + 8 <= n {
+                        prefetch.request(i &* 4)
                         let e = VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true)
                         store(e, yf + i); vs += e; i += 8
                     }
                 } else if bounded {
-                    while i + 8 <= n { let e = VectorExp.expNonPositive(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
+                    while i + 8 <= n {
+                        prefetch.request(i &* 4)
+                        let e = VectorExp.expNonPositive(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8
+                    }
                 } else {
                     while i + 8 <= n { let e = VectorExp.exp(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
                 }
             } else if bounded && fused {
                 let vb = V(repeating: b), vc = V(repeating: -c)
-                while i + 8 <= n { vs += VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true); i += 8 }
+                while i + 8 <= n {
+                    prefetch.request(i &* 4)
+                    vs += VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true); i += 8
+                }
             } else if bounded {
-                while i + 8 <= n { vs += VectorExp.expNonPositive(load(xf + i) * b - c); i += 8 }
+                while i + 8 <= n { prefetch.request(i &* 4); vs += VectorExp.expNonPositive(load(xf + i) * b - c); i += 8 }
             } else {
                 while i + 8 <= n { vs += VectorExp.exp(load(xf + i) * b - c); i += 8 }
             }
@@ -125,29 +140,89 @@ enum RowKernels {
         return s
     }
 
-    /// out_j = β·y_j·(g_j − d): the softmax VJP once d = ⟨g, y⟩ is known.
+    /// out_j = β·y_j·(g_j − d): the softmax VJP once d = ⟨g, y⟩ is known. With `streaming`, the
+    /// Float output goes to memory in non-temporal stores (the caller fences after its last row).
     @inline(__always)
     static func softmaxBackward<T: TensorScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
-                                                 _ n: Int, _ beta: T, _ d: T) {
-        var i = 0
+                                                 _ n: Int, _ beta: T, _ d: T,
+                                                 prefetch: RowPrefetch = .none, streaming: Bool = false) {
         if T.self == Float.self {
-            let gf = float(g), yf = float(y), of = float(out)
             let vb = V(repeating: unsafeBitCast(beta, to: Float.self)), vd = V(repeating: unsafeBitCast(d, to: Float.self))
-            while i + 8 <= n { store(vb * load(yf + i) * (load(gf + i) - vd), of + i); i += 8 }
+            mapRow(float(g), float(y), float(out), n, prefetch: prefetch, streaming: streaming) { g, y in vb * y * (g - vd) }
+        } else {
+            for i in 0..<n { out[i] = beta * y[i] * (g[i] - d) }
         }
-        while i < n { out[i] = beta * y[i] * (g[i] - d); i += 1 }
     }
 
     /// out_j = β·(g_j − e^{y_j}·s): the log-softmax VJP once s = Σ g is known (y = log p ≤ 0).
+    /// `prefetch` and `streaming` as for `softmaxBackward`.
     @inline(__always)
     static func logSoftmaxBackward<T: TensorScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
-                                                    _ n: Int, _ beta: T, _ s: T) {
-        var i = 0
+                                                    _ n: Int, _ beta: T, _ s: T,
+                                                    prefetch: RowPrefetch = .none, streaming: Bool = false) {
         if T.self == Float.self {
-            let gf = float(g), yf = float(y), of = float(out)
             let vb = V(repeating: unsafeBitCast(beta, to: Float.self)), vs = V(repeating: unsafeBitCast(s, to: Float.self))
-            while i + 8 <= n { store(vb * (load(gf + i) - VectorExp.expNonPositive(load(yf + i)) * vs), of + i); i += 8 }
+            mapRow(float(g), float(y), float(out), n, prefetch: prefetch, streaming: streaming) { g, y in
+                vb * (g - VectorExp.expNonPositive(y) * vs)
+            }
+        } else {
+            for i in 0..<n { out[i] = beta * (g[i] - T.exp(y[i]) * s) }
         }
-        while i < n { out[i] = beta * (g[i] - T.exp(y[i]) * s); i += 1 }
+    }
+
+    /// out_j = f(g_j, y_j) over one Float row, eight lanes at a time; the row's ends go through
+    /// `f` as partial vectors, so every element gets the same arithmetic wherever the vectors
+    /// start. With `streaming`, the body is written in non-temporal stores, which need 32-byte
+    /// alignment: a partial vector first brings `out` to it.
+    @inline(__always)
+    static func mapRow(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+                        prefetch: RowPrefetch, streaming: Bool, _ f: (V, V) -> V) {
+        var i = 0
+        if streaming {
+            let head = Swift.min(n, ((32 &- (Int(bitPattern: out) & 31)) & 31) / MemoryLayout<Float>.stride)
+            if head > 0 { storePartial(f(loadPartial(g, head), loadPartial(y, head)), out, head); i = head }
+            while i + 8 <= n { prefetch.request(i &* 4); backprop_stream_store8(out + i, f(load(g + i), load(y + i))); i += 8 }
+        } else {
+            while i + 8 <= n { prefetch.request(i &* 4); store(f(load(g + i), load(y + i)), out + i); i += 8 }
+        }
+        if i < n { storePartial(f(loadPartial(g + i, n - i), loadPartial(y + i, n - i)), out + i, n - i) }
+    }
+
+    /// The first `count` (< 8) Floats at `p` in the low lanes, zeros above.
+    @inline(__always)
+    static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> V {
+        var v = V()
+        for l in 0..<count { v[l] = p[l] }
+        return v
+    }
+
+    /// Stores the low `count` (< 8) lanes of `v` at `p`.
+    @inline(__always)
+    static func storePartial(_ v: V, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        for l in 0..<count { p[l] = v[l] }
+    }
+}
+
+/// Memory a row kernel asks for while it computes: up to two rows to read and one to write,
+/// each requested a cache line's worth at a time as the kernel's own index advances.
+///
+/// Software prefetch, because the hardware's stream prefetchers stop at page boundaries and
+/// run ahead only while loads miss: a row kernel's later passes hit L1 and would otherwise
+/// leave memory idle while they compute.
+struct RowPrefetch {
+    var read: UnsafeRawPointer?
+    var secondRead: UnsafeRawPointer?
+    var write: UnsafeMutableRawPointer?
+
+    /// Nothing to request.
+    static var none: RowPrefetch { RowPrefetch() }
+
+    /// Requests the bytes at `offset` of each row. Kernels call this once per eight Floats, so
+    /// each 64-byte line is requested twice; the second request costs one L1 lookup.
+    @inline(__always)
+    func request(_ offset: Int) {
+        if let read { backprop_prefetch_read(read + offset) }
+        if let secondRead { backprop_prefetch_read(secondRead + offset) }
+        if let write { backprop_prefetch_write(write + offset) }
     }
 }
