@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 /// Packing copies a block of op(A) or op(B) into the contiguous, zero-padded micro-panel order
 /// the micro-kernel streams through. Transposes are absorbed here: the kernel never sees them,
 /// and no transposed copy of a whole operand is ever made.
@@ -23,8 +25,10 @@ enum GemmPacking {
                     for r in 0..<height { d[r] = src[r] }
                     for r in height..<mr { d[r] = 0 }
                 }
+            } else if height == mr {
+                // Stored rows×depth: each row is read contiguously and written with stride mr.
+                interleave(rows: mr, depth: depth, source: a + i0 * lda, sourceStride: lda, into: out, stride: mr)
             } else {
-                // Stored rows×depth: read each row contiguously, write with stride mr.
                 for r in 0..<height {
                     let src = a + (i0 + r) * lda
                     var d = out + r
@@ -54,8 +58,10 @@ enum GemmPacking {
         var j0 = 0
         while j0 < cols {
             let width = min(nr, cols - j0)
-            if transposed {
-                // Stored cols×depth: read each column of op(B) contiguously, write with stride nr.
+            if transposed && width == nr {
+                // Stored cols×depth: each column of op(B) is read contiguously, written with stride nr.
+                interleave(rows: nr, depth: depth, source: b + j0 * ldb, sourceStride: ldb, into: out, stride: nr)
+            } else if transposed {
                 for j in 0..<width {
                     let src = b + (j0 + j) * ldb
                     var d = out + j
@@ -99,6 +105,32 @@ enum GemmPacking {
             }
             out += nr * depth
             j0 += nr
+        }
+    }
+
+    /// `dst[p·stride + r] = source[r·sourceStride + p]` for r < rows, p < depth: the transposing
+    /// copy both packings need for operands stored the other way round. Float goes through 4×4
+    /// register transposes (rows a multiple of 4); the rest of the depth and Double copy scalars.
+    @inline(__always)
+    static func interleave<T: TensorScalar>(rows: Int, depth: Int, source: UnsafePointer<T>, sourceStride: Int,
+                                            into dst: UnsafeMutablePointer<T>, stride: Int) {
+        var p0 = 0
+        if T.self == Float.self && rows % 4 == 0 {
+            let s = UnsafeRawPointer(source).assumingMemoryBound(to: Float.self)
+            let d = UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self)
+            p0 = depth - depth % 4
+            for r in Swift.stride(from: 0, to: rows, by: 4) {
+                var p = 0
+                while p < p0 {
+                    backprop_transpose_4x4(s + r * sourceStride + p, sourceStride, d + p * stride + r, stride)
+                    p += 4
+                }
+            }
+        }
+        for r in 0..<rows {
+            let src = source + r * sourceStride
+            var d = dst + p0 * stride + r
+            for p in p0..<depth { d.pointee = src[p]; d += stride }
         }
     }
 }

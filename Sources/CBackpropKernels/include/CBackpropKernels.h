@@ -1,5 +1,5 @@
-// Cache controls the Swift standard library does not expose, for Backprop's row kernels:
-// software prefetch and non-temporal ("streaming") stores.
+// What the Swift standard library does not expose, for Backprop's kernels: software prefetch,
+// non-temporal ("streaming") stores, and vector shuffles (a 4×4 transpose for GEMM packing).
 //
 // Header-only `static inline` functions: Swift imports them through the Clang importer and
 // inlines them like its own code, and the module builds with no flags on any CPU. Where a CPU
@@ -10,6 +10,28 @@
 
 /// Eight floats, imported into Swift as `SIMD8<Float>`.
 typedef float backprop_float8 __attribute__((ext_vector_type(8)));
+
+/// Four floats at any 4-byte-aligned address.
+typedef float backprop_float4_unaligned __attribute__((ext_vector_type(4), aligned(4)));
+
+/// Transposes a 4×4 block of floats: `destination[j·destinationStride + i] =
+/// source[i·sourceStride + j]` for i, j < 4 (strides in floats). Four vector loads, eight
+/// shuffles and four vector stores, instead of sixteen scalar loads and stores.
+static inline __attribute__((always_inline)) void backprop_transpose_4x4(
+    const float *source, long sourceStride, float *destination, long destinationStride) {
+    backprop_float4_unaligned a = *(const backprop_float4_unaligned *)source;
+    backprop_float4_unaligned b = *(const backprop_float4_unaligned *)(source + sourceStride);
+    backprop_float4_unaligned c = *(const backprop_float4_unaligned *)(source + 2 * sourceStride);
+    backprop_float4_unaligned d = *(const backprop_float4_unaligned *)(source + 3 * sourceStride);
+    backprop_float4_unaligned ab01 = __builtin_shufflevector(a, b, 0, 4, 1, 5);
+    backprop_float4_unaligned ab23 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+    backprop_float4_unaligned cd01 = __builtin_shufflevector(c, d, 0, 4, 1, 5);
+    backprop_float4_unaligned cd23 = __builtin_shufflevector(c, d, 2, 6, 3, 7);
+    *(backprop_float4_unaligned *)destination = __builtin_shufflevector(ab01, cd01, 0, 1, 4, 5);
+    *(backprop_float4_unaligned *)(destination + destinationStride) = __builtin_shufflevector(ab01, cd01, 2, 3, 6, 7);
+    *(backprop_float4_unaligned *)(destination + 2 * destinationStride) = __builtin_shufflevector(ab23, cd23, 0, 1, 4, 5);
+    *(backprop_float4_unaligned *)(destination + 3 * destinationStride) = __builtin_shufflevector(ab23, cd23, 2, 3, 6, 7);
+}
 
 /// Asks the caches to start loading the line holding `address`, to be read soon.
 static inline __attribute__((always_inline)) void backprop_prefetch_read(const void *address) {
