@@ -11,4 +11,33 @@ enum OptimizerKernels {
             }
         }
     }
+
+    /// One Adam/AdamW step on one parameter buffer θ with its moments m and v, in place, one
+    /// pass (the formula of `Adam`, evaluated in the same order so results are identical):
+    /// θ ← θ·shrink; d ← g + λ₂·θ; m ← m + (1 − β₁)(d − m); v ← β₂·v + (1 − β₂)·d²;
+    /// θ ← θ − stepSize · m / (√v / √(1 − β₂ᵗ) + ε).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func adamStep<T: TensorScalar>(_ parameters: inout [T], firstMoment: inout [T], secondMoment: inout [T],
+                                          gradient: [T], shrink: T, l2: T, beta1: T, beta2: T,
+                                          stepSize: T, correction2Root: T, epsilon: T) {
+        let count = parameters.count
+        precondition(gradient.count == count && firstMoment.count == count && secondMoment.count == count,
+                     "adamStep: \(gradient.count) gradients and moments of \(firstMoment.count), \(secondMoment.count) for \(count) parameters")
+        parameters.withUnsafeMutableBufferPointer { p in
+            firstMoment.withUnsafeMutableBufferPointer { m in
+                secondMoment.withUnsafeMutableBufferPointer { v in
+                    gradient.withUnsafeBufferPointer { g in
+                        for j in 0..<count {
+                            let theta = p[j] * shrink
+                            let d = g[j] + l2 * theta
+                            m[j] += (1 - beta1) * (d - m[j])
+                            v[j] = beta2 * v[j] + (1 - beta2) * d * d
+                            p[j] = theta - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + epsilon))
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -64,19 +64,12 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         case .decoupled(let lambda): shrink = 1 - lr * lambda
         }
         for i in parameters.indices {
+            precondition(gradients[i].count == parameters[i].count,
+                         "Adam: gradient \(i) has shape \(gradients[i].shape), parameter \(parameters[i].shape)")
             var p = parameters[i].detached.scalars
-            let g = gradients[i].scalars
-            precondition(g.count == p.count, "Adam: gradient \(i) has shape \(gradients[i].shape), parameter \(parameters[i].shape)")
-            var m = firstMoments[i].scalars, v = secondMoments[i].scalars
-            for j in p.indices {
-                p[j] *= shrink
-                let d = g[j] + l2 * p[j]
-                m[j] += (1 - b1) * (d - m[j])
-                v[j] = b2 * v[j] + (1 - b2) * d * d
-                p[j] -= stepSize * (m[j] / (v[j].squareRoot() / correction2Root + eps))
-            }
-            firstMoments[i].scalars = m
-            secondMoments[i].scalars = v
+            OptimizerKernels.adamStep(&p, firstMoment: &firstMoments[i].scalars, secondMoment: &secondMoments[i].scalars,
+                                      gradient: gradients[i].scalars, shrink: shrink, l2: l2, beta1: b1, beta2: b2,
+                                      stepSize: stepSize, correction2Root: correction2Root, epsilon: eps)
             parameters[i] = Tensor(shape: parameters[i].shape, scalars: p)
         }
     }

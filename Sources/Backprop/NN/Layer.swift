@@ -13,6 +13,10 @@ public protocol Layer<Scalar> {
     associatedtype Scalar: TensorScalar
     /// The trainable tensors, in a fixed order, with their local `state_dict` names.
     var parameterPaths: [(name: String, path: WritableKeyPath<Self, Tensor<Scalar>>)] { get }
+    /// The trainable tensors in `parameterPaths` order; setting assigns them in that order.
+    /// The default goes through the key paths; a layer on a training loop's hot path (`Linear`)
+    /// implements it directly, since a generic type's key paths are built anew at each access.
+    var parameters: [Tensor<Scalar>] { get set }
     /// The layer applied to `x` (one example [N] or a batch [B, N]).
     func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar>
 }

@@ -39,6 +39,18 @@ public struct Linear<Scalar: TensorScalar>: Layer {
         [("weight", \.weight), ("bias", \.bias)]
     }
 
+    /// [weight, bias], without going through `parameterPaths` (set once per training step).
+    public var parameters: [Tensor<Scalar>] {
+        get { [weight, bias] }
+        set {
+            precondition(newValue.count == 2, "Linear.parameters: \(newValue.count) tensors for 2 parameters")
+            precondition(newValue[0].shape == weight.shape, "Linear.weight: shape \(newValue[0].shape) does not match \(weight.shape)")
+            precondition(newValue[1].shape == bias.shape, "Linear.bias: shape \(newValue[1].shape) does not match \(bias.shape)")
+            weight = newValue[0]
+            bias = newValue[1]
+        }
+    }
+
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         .affine(x, weight: weight, bias: bias)
     }

@@ -29,11 +29,11 @@ public struct Sequential<Scalar: TensorScalar> {
     public var parameters: [Tensor<Scalar>] {
         get { layers.flatMap { $0.parameters } }
         set {
-            precondition(newValue.count == parameterNames.count,
-                         "Sequential.parameters: \(newValue.count) tensors for \(parameterNames.count) parameters")
+            let counts = layers.map { $0.parameters.count }
+            let total = counts.reduce(0, +)
+            precondition(newValue.count == total, "Sequential.parameters: \(newValue.count) tensors for \(total) parameters")
             var start = 0
-            for i in layers.indices {
-                let n = layers[i].parameterNames.count
+            for (i, n) in counts.enumerated() {
                 if n > 0 { layers[i].parameters = Array(newValue[start..<(start + n)]) }
                 start += n
             }
