@@ -58,12 +58,14 @@ enum GemmBlocked {
         }
     }
 
-    /// The loop nest on the calling thread, with a workspace from the pool.
+    /// The loop nest on the calling thread, with a workspace from the pool; `fewRows` when m is
+    /// at most `fewRowsLimit` (tests pass 0 to compare the general nest).
     static func single<K: GemmMicroKernel>(
         _ kernel: K.Type,
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<K.Scalar>, lda: Int, b: UnsafePointer<K.Scalar>, ldb: Int,
-        c: UnsafeMutablePointer<K.Scalar>, ldc: Int, accumulate: Bool
+        c: UnsafeMutablePointer<K.Scalar>, ldc: Int, accumulate: Bool,
+        fewRowsLimit: Int = GemmBlocked.fewRowsLimit
     ) {
         typealias T = K.Scalar
         let mr = K.mr, nr = K.nr
@@ -73,6 +75,11 @@ enum GemmBlocked {
         // summation order is still the same for every thread count.
         let kBlocks = (k + kcMax - 1) / kcMax
         let kcStep = (k + kBlocks - 1) / kBlocks
+        if K.rowPanelsOuter && m <= fewRowsLimit {
+            fewRows(kernel, kcStep: kcStep, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                    a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
         GemmWorkspace.withWorkspace { workspace in
             let packedA = workspace.aBuffer(T.self, count: mcMax * kcMax)
             let packedB = workspace.bBuffer(T.self, count: kcMax * ncMax)
@@ -129,6 +136,61 @@ enum GemmBlocked {
                         pc += kc
                     }
                     jc += nc
+                }
+            }
+        }
+    }
+
+    /// At most this many rows of C (a batch of examples) take `fewRows`.
+    static let fewRowsLimit = 192
+    /// The packed op(B) column chunk of `fewRows`, in bytes: it stays in L2 beside op(A).
+    static let fewRowsChunkBytes = 160 << 10
+
+    /// The loop nest for few rows (`rowPanelsOuter` kernels): for each K block all of op(A)
+    /// is packed once (m×kc, at most 192×384 Floats, in L2), then op(B) in column chunks of
+    /// `fewRowsChunkBytes` that stay in L2 beside it while every A micro-panel walks them. The
+    /// general nest packs B blocks of up to KC×NC, which for a 128-row product leaves B in L3
+    /// for each of the 32 A micro-panels. Same K blocks, same tiles: the same result, bit for bit.
+    static func fewRows<K: GemmMicroKernel>(
+        _ kernel: K.Type, kcStep: Int,
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<K.Scalar>, lda: Int, b: UnsafePointer<K.Scalar>, ldb: Int,
+        c: UnsafeMutablePointer<K.Scalar>, ldc: Int, accumulate: Bool
+    ) {
+        typealias T = K.Scalar
+        let mr = K.mr, nr = K.nr
+        let rowsPadded = (m + mr - 1) / mr * mr
+        let chunk = Swift.max(nr, fewRowsChunkBytes / (kcStep * MemoryLayout<T>.stride) / nr * nr)
+        GemmWorkspace.withWorkspace { workspace in
+            let packedA = workspace.aBuffer(T.self, count: Swift.max(K.mc * K.kc, rowsPadded * kcStep))
+            let packedB = workspace.bBuffer(T.self, count: K.kc * K.nc)
+            withUnsafeTemporaryAllocation(of: T.self, capacity: mr * nr) { edgeBuffer in
+                let edge = edgeBuffer.baseAddress!
+                var pc = 0
+                while pc < k {
+                    let kc = Swift.min(kcStep, k - pc)
+                    let addToC = accumulate || pc > 0
+                    GemmPacking.packA(transposed: transposeA, rows: m, depth: kc, mr: mr,
+                                      a: transposeA ? a + pc * lda : a + pc, lda: lda, into: packedA)
+                    var jc = 0
+                    while jc < n {
+                        let nc = Swift.min(chunk, n - jc)
+                        GemmPacking.packB(transposed: transposeB, depth: kc, cols: nc, nr: nr,
+                                          b: transposeB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb: ldb, into: packedB)
+                        var ir = 0
+                        while ir < m {
+                            var jr = 0
+                            while jr < nc {
+                                microTile(kernel, kc: kc, mc: m, nc: nc, ir: ir, jr: jr,
+                                          packedA: packedA, packedB: packedB,
+                                          c: c + ir * ldc + (jc + jr), ldc: ldc, addToC: addToC, edge: edge)
+                                jr += nr
+                            }
+                            ir += mr
+                        }
+                        jc += nc
+                    }
+                    pc += kc
                 }
             }
         }

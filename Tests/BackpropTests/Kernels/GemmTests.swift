@@ -287,3 +287,31 @@ struct GemmSettingsTests {
         }
     }
 }
+
+@Suite("Gemm loop nests")
+struct GemmLoopNestTests {
+    /// Few rows, several K blocks (390 → 195 + 195) and several op(B) chunks (192 columns at
+    /// kc = 195, so 230 = 192 + 38, ending on a partial tile); one K block with one chunk.
+    @Test("the few-rows nest equals the general nest bit for bit and the Double reference",
+          arguments: GemmCase.all(shapes: [(61, 230, 390), (9, 400, 200), (130, 30, 20)]))
+    func fewRowsMatchesGeneral(_ spec: GemmCase) {
+        let problem = GemmProblem<Float>(spec, seed: UInt64(spec.m * 7919 + spec.n * 31 + spec.k))
+        func run(fewRowsLimit: Int) -> [Float] {
+            var c = problem.c0
+            problem.a.withUnsafeBufferPointer { a in
+                problem.b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        GemmBlocked.single(FloatFusedKernel.self, transposeA: spec.transposeA, transposeB: spec.transposeB,
+                                           m: spec.m, n: spec.n, k: spec.k, a: a.baseAddress!, lda: problem.lda,
+                                           b: b.baseAddress!, ldb: problem.ldb, c: c.baseAddress!, ldc: problem.ldc,
+                                           accumulate: spec.accumulate, fewRowsLimit: fewRowsLimit)
+                    }
+                }
+            }
+            return c
+        }
+        let few = run(fewRowsLimit: GemmBlocked.fewRowsLimit), general = run(fewRowsLimit: 0)
+        #expect(few.elementsEqual(general) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(spec)")
+        problem.verify(few, "few rows")
+    }
+}
