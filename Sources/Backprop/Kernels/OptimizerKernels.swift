@@ -44,13 +44,41 @@ enum OptimizerKernels {
             firstMoment.withUnsafeMutableBufferPointer { m in
                 secondMoment.withUnsafeMutableBufferPointer { v in
                     gradient.withUnsafeBufferPointer { g in
-                        forEachRange(count, threads: threads) { range in for j in range {
-                            let theta = p[j] * shrink
-                            let d = g[j] + l2 * theta
-                            m[j] += (1 - beta1) * (d - m[j])
-                            v[j] = beta2 * v[j] + (1 - beta2) * d * d
-                            p[j] = theta - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + epsilon))
-                        } }
+                        forEachRange(count, threads: threads) { range in
+                            var j = range.lowerBound
+                            if T.self == Float.self, let pb = p.baseAddress, let mb = m.baseAddress,
+                               let vb = v.baseAddress, let gb = g.baseAddress {
+                                // Eight lanes at a time: the same operations in the same order, and
+                                // √ and ÷ are correctly rounded in vector form too, so the result is
+                                // the scalar loop's, bit for bit.
+                                typealias V = SIMD8<Float>
+                                func f(_ x: T) -> V { V(repeating: unsafeBitCast(x, to: Float.self)) }
+                                let vShrink = f(shrink), vL2 = f(l2), vC1 = f(1 - beta1), vB2 = f(beta2), vC2 = f(1 - beta2)
+                                let vStep = f(stepSize), vRoot = f(correction2Root), vEps = f(epsilon)
+                                let pr = UnsafeMutableRawPointer(pb), mr = UnsafeMutableRawPointer(mb)
+                                let vr = UnsafeMutableRawPointer(vb), gr = UnsafeRawPointer(gb)
+                                while j + 8 <= range.upperBound {
+                                    let o = j * 4
+                                    let theta = pr.loadUnaligned(fromByteOffset: o, as: V.self) * vShrink
+                                    let d = gr.loadUnaligned(fromByteOffset: o, as: V.self) + vL2 * theta
+                                    var mj = mr.loadUnaligned(fromByteOffset: o, as: V.self)
+                                    mj += vC1 * (d - mj)
+                                    let vj = vB2 * vr.loadUnaligned(fromByteOffset: o, as: V.self) + vC2 * d * d
+                                    mr.storeBytes(of: mj, toByteOffset: o, as: V.self)
+                                    vr.storeBytes(of: vj, toByteOffset: o, as: V.self)
+                                    pr.storeBytes(of: theta - vStep * (mj / (vj.squareRoot() / vRoot + vEps)), toByteOffset: o, as: V.self)
+                                    j += 8
+                                }
+                            }
+                            while j < range.upperBound {
+                                let theta = p[j] * shrink
+                                let d = g[j] + l2 * theta
+                                m[j] += (1 - beta1) * (d - m[j])
+                                v[j] = beta2 * v[j] + (1 - beta2) * d * d
+                                p[j] = theta - stepSize * (m[j] / (v[j].squareRoot() / correction2Root + epsilon))
+                                j += 1
+                            }
+                        }
                     }
                 }
             }

@@ -55,4 +55,29 @@ struct OptimizerKernelTests {
             #expect(abs(Double(one.0[j]) - (Double(theta[j]) - update)) <= 16 * Double(Float.ulpOfOne) * (abs(Double(theta[j])) + abs(update)))
         }
     }
+
+    /// The Float loop runs eight lanes at a time; √ and ÷ are correctly rounded either way, so it
+    /// must equal the formula evaluated one scalar at a time in the documented order, exactly.
+    @Test("Adam's vector loop equals the formula one scalar at a time, bit for bit (AdamW shrink too)")
+    func adamVectorLoopIsExact() {
+        var g = SeededGenerator(seed: 53)
+        let n = 1003
+        let theta = Tensor<Float>.randomNormal([n], generator: &g).scalars
+        let gradient = Tensor<Float>.randomNormal([n], generator: &g).scalars
+        let m0 = Tensor<Float>.randomNormal([n], standardDeviation: 0.1, generator: &g).scalars
+        let v0 = Tensor<Float>.randomNormal([n], standardDeviation: 0.1, generator: &g).scalars.map { $0 * $0 }
+        let (shrink, l2, b1, b2, step, root, eps): (Float, Float, Float, Float, Float, Float, Float) = (0.99999, 0.01, 0.9, 0.999, 3.7e-3, 0.0547, 1e-8)
+        var p = theta, m = m0, v = v0
+        OptimizerKernels.adamStep(&p, firstMoment: &m, secondMoment: &v, gradient: gradient, shrink: shrink, l2: l2,
+                                  beta1: b1, beta2: b2, stepSize: step, correction2Root: root, epsilon: eps, threads: 1)
+        for j in 0..<n {
+            let t = theta[j] * shrink
+            let d = gradient[j] + l2 * t
+            let mj = m0[j] + (1 - b1) * (d - m0[j])
+            let vj = b2 * v0[j] + (1 - b2) * d * d
+            let pj = t - step * (mj / (vj.squareRoot() / root + eps))
+            #expect(m[j] == mj && v[j] == vj && p[j] == pj, "element \(j)")
+            if m[j] != mj || v[j] != vj || p[j] != pj { break }
+        }
+    }
 }
