@@ -104,33 +104,8 @@ enum GemmBlocked {
                                 transposed: transposeA, rows: mc, depth: kc, mr: mr,
                                 a: transposeA ? a + pc * lda + ic : a + ic * lda + pc, lda: lda,
                                 into: packedA)
-                            if K.rowPanelsOuter {
-                                var ir = 0
-                                while ir < mc {
-                                    var jr = 0
-                                    while jr < nc {
-                                        microTile(kernel, kc: kc, mc: mc, nc: nc, ir: ir, jr: jr,
-                                                  packedA: packedA, packedB: packedB,
-                                                  c: c + (ic + ir) * ldc + (jc + jr), ldc: ldc,
-                                                  addToC: addToC, edge: edge)
-                                        jr += nr
-                                    }
-                                    ir += mr
-                                }
-                            } else {
-                                var jr = 0
-                                while jr < nc {
-                                    var ir = 0
-                                    while ir < mc {
-                                        microTile(kernel, kc: kc, mc: mc, nc: nc, ir: ir, jr: jr,
-                                                  packedA: packedA, packedB: packedB,
-                                                  c: c + (ic + ir) * ldc + (jc + jr), ldc: ldc,
-                                                  addToC: addToC, edge: edge)
-                                        ir += mr
-                                    }
-                                    jr += nr
-                                }
-                            }
+                            blockTiles(kernel, kc: kc, mc: mc, nc: nc, packedA: packedA, packedB: packedB,
+                                       c: c + ic * ldc + jc, ldc: ldc, addToC: addToC, edge: edge)
                             ic += mc
                         }
                         pc += kc
@@ -177,22 +152,33 @@ enum GemmBlocked {
                         let nc = Swift.min(chunk, n - jc)
                         GemmPacking.packB(transposed: transposeB, depth: kc, cols: nc, nr: nr,
                                           b: transposeB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb: ldb, into: packedB)
-                        var ir = 0
-                        while ir < m {
-                            var jr = 0
-                            while jr < nc {
-                                microTile(kernel, kc: kc, mc: m, nc: nc, ir: ir, jr: jr,
-                                          packedA: packedA, packedB: packedB,
-                                          c: c + ir * ldc + (jc + jr), ldc: ldc, addToC: addToC, edge: edge)
-                                jr += nr
-                            }
-                            ir += mr
-                        }
+                        blockTiles(kernel, kc: kc, mc: m, nc: nc, packedA: packedA, packedB: packedB,
+                                   c: c + jc, ldc: ldc, addToC: addToC, edge: edge)
                         jc += nc
                     }
                     pc += kc
                 }
             }
+        }
+    }
+
+    /// Every mr×nr tile of an mc×nc block of C (at `c`) from its packed panels: the A
+    /// micro-panel outside (it stays in L1) for `rowPanelsOuter` kernels, the B micro-panel
+    /// outside otherwise.
+    @inline(__always)
+    static func blockTiles<K: GemmMicroKernel>(
+        _ kernel: K.Type, kc: Int, mc: Int, nc: Int,
+        packedA: UnsafeMutablePointer<K.Scalar>, packedB: UnsafeMutablePointer<K.Scalar>,
+        c: UnsafeMutablePointer<K.Scalar>, ldc: Int, addToC: Bool, edge: UnsafeMutablePointer<K.Scalar>
+    ) {
+        func tile(_ ir: Int, _ jr: Int) {
+            microTile(kernel, kc: kc, mc: mc, nc: nc, ir: ir, jr: jr, packedA: packedA, packedB: packedB,
+                      c: c + ir * ldc + jr, ldc: ldc, addToC: addToC, edge: edge)
+        }
+        if K.rowPanelsOuter {
+            for ir in stride(from: 0, to: mc, by: K.mr) { for jr in stride(from: 0, to: nc, by: K.nr) { tile(ir, jr) } }
+        } else {
+            for jr in stride(from: 0, to: nc, by: K.nr) { for ir in stride(from: 0, to: mc, by: K.mr) { tile(ir, jr) } }
         }
     }
 
