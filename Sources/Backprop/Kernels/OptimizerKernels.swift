@@ -22,7 +22,22 @@ enum OptimizerKernels {
         parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
                 forEachRange(p.count, threads: threads) { range in
-                    for i in range { p[i] -= learningRate * g[i] }
+                    var j = range.lowerBound
+                    if T.self == Float.self, let pb = p.baseAddress, let gb = g.baseAddress {
+                        // Eight lanes at a time, the scalar loop's operations (no fused
+                        // multiply-add), so the result is the same bit for bit.
+                        typealias V = SIMD8<Float>
+                        let rate = V(repeating: unsafeBitCast(learningRate, to: Float.self))
+                        let pr = UnsafeMutableRawPointer(pb), gr = UnsafeRawPointer(gb)
+                        while j + 8 <= range.upperBound {
+                            let o = j * 4
+                            let theta = pr.loadUnaligned(fromByteOffset: o, as: V.self)
+                            pr.storeBytes(of: theta - rate * gr.loadUnaligned(fromByteOffset: o, as: V.self),
+                                          toByteOffset: o, as: V.self)
+                            j += 8
+                        }
+                    }
+                    while j < range.upperBound { p[j] -= learningRate * g[j]; j += 1 }
                 }
             }
         }

@@ -25,6 +25,24 @@ struct OptimizerKernelTests {
         }
     }
 
+    /// The Float loop runs eight lanes at a time with a multiply then a subtract, as the scalar
+    /// loop does, so every element (the vector body and the odd tail) must be θ − η·g exactly.
+    @Test("SGD's vector loop equals θ − η·g one scalar at a time, bit for bit")
+    func sgdVectorLoopIsExact() {
+        var g = SeededGenerator(seed: 54)
+        let n = 1003
+        let theta = Tensor<Float>.randomNormal([n], generator: &g).scalars
+        let gradient = Tensor<Float>.randomNormal([n], generator: &g).scalars
+        let rate: Float = 0.0137
+        var p = theta
+        OptimizerKernels.sgdStep(&p, gradient: gradient, learningRate: rate, threads: 1)
+        for j in 0..<n {
+            let expected = theta[j] - rate * gradient[j]
+            #expect(p[j] == expected, "element \(j)")
+            if p[j] != expected { break }
+        }
+    }
+
     @Test("Adam split over threads equals one thread bit for bit, and the formula in Double")
     func adamSplit() {
         var g = SeededGenerator(seed: 52)
