@@ -38,7 +38,7 @@ enum RowKernels {
         if T.self == Float.self {
             let xf = float(x), b = unsafeBitCast(beta, to: Float.self)
             var vm = V(repeating: -.infinity)
-            while i + 8 <= n { let v = load(xf + i) * b; vm.replace(with: v, where: v .> vm); i += 8 }
+            while i &+ 8 <= n { let v = load(xf + i) * b; vm.replace(with: v, where: v .> vm); i &+= 8 }
             // Lanes reduced by hand: `SIMD.max()` stays a generic call (once per row).
             let h = vm.highHalf, l = vm.lowHalf
             let v4 = l.replacing(with: h, where: h .> l)
@@ -50,12 +50,18 @@ enum RowKernels {
     }
 
     /// y_j = e^{β·x_j − shift} (stored when `y` is given); returns Σ_j of them. `fused` picks the
-    /// FMA form of the exponential (tests pass it; callers keep the default); `prefetch` names
-    /// the rows to request meanwhile.
+    /// FMA form of the exponential (tests pass it; callers keep the default).
     @inline(__always)
     static func expShifted<T: TensorScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>?, _ n: Int,
-                                            _ beta: T, _ shift: T, fused: Bool = VectorExp.fusedIsFast,
-                                            prefetch: RowPrefetch = .none) -> T {
+                                            _ beta: T, _ shift: T, fused: Bool = VectorExp.fusedIsFast) -> T {
+        expShifted(x, y, n, beta, shift, fused: fused, prefetch: NoPrefetch())
+    }
+
+    /// `expShifted`, requesting the rows `prefetch` names as it goes.
+    @inline(__always)
+    static func expShifted<T: TensorScalar, P: RowPrefetch>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>?, _ n: Int,
+                                                            _ beta: T, _ shift: T, fused: Bool = VectorExp.fusedIsFast,
+                                                            prefetch: P) -> T {
         var i = 0
         var s: T = 0
         if T.self == Float.self {
@@ -67,29 +73,29 @@ enum RowKernels {
                 let yf = float(y)
                 if bounded && fused {
                     let vb = V(repeating: b), vc = V(repeating: -c)
-                    while i + 8 <= n {
+                    while i &+ 8 <= n {
                         prefetch.request(i &* 4)
                         let e = VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true)
-                        store(e, yf + i); vs += e; i += 8
+                        store(e, yf + i); vs += e; i &+= 8
                     }
                 } else if bounded {
-                    while i + 8 <= n {
+                    while i &+ 8 <= n {
                         prefetch.request(i &* 4)
-                        let e = VectorExp.expNonPositive(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8
+                        let e = VectorExp.expNonPositive(load(xf + i) * b - c); store(e, yf + i); vs += e; i &+= 8
                     }
                 } else {
-                    while i + 8 <= n { let e = VectorExp.exp(load(xf + i) * b - c); store(e, yf + i); vs += e; i += 8 }
+                    while i &+ 8 <= n { let e = VectorExp.exp(load(xf + i) * b - c); store(e, yf + i); vs += e; i &+= 8 }
                 }
             } else if bounded && fused {
                 let vb = V(repeating: b), vc = V(repeating: -c)
-                while i + 8 <= n {
+                while i &+ 8 <= n {
                     prefetch.request(i &* 4)
-                    vs += VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true); i += 8
+                    vs += VectorExp.expNonPositive(VectorExp.multiplyAdd(load(xf + i), vb, vc, fused: true), fused: true); i &+= 8
                 }
             } else if bounded {
-                while i + 8 <= n { prefetch.request(i &* 4); vs += VectorExp.expNonPositive(load(xf + i) * b - c); i += 8 }
+                while i &+ 8 <= n { prefetch.request(i &* 4); vs += VectorExp.expNonPositive(load(xf + i) * b - c); i &+= 8 }
             } else {
-                while i + 8 <= n { vs += VectorExp.exp(load(xf + i) * b - c); i += 8 }
+                while i &+ 8 <= n { vs += VectorExp.exp(load(xf + i) * b - c); i &+= 8 }
             }
             s = unsafeBitCast(vs.sum(), to: T.self)
         }
@@ -104,7 +110,7 @@ enum RowKernels {
         if T.self == Float.self {
             let xf = float(x), yf = float(y)
             let va = V(repeating: unsafeBitCast(a, to: Float.self)), vb = V(repeating: unsafeBitCast(b, to: Float.self))
-            while i + 8 <= n { store(load(xf + i) * va + vb, yf + i); i += 8 }
+            while i &+ 8 <= n { store(load(xf + i) * va + vb, yf + i); i &+= 8 }
         }
         while i < n { y[i] = a * x[i] + b; i += 1 }
     }
@@ -117,8 +123,8 @@ enum RowKernels {
         if T.self == Float.self {
             let af = float(a), bf = float(b)
             var v0 = V(), v1 = V()
-            while i + 16 <= n { v0 += load(af + i) * load(bf + i); v1 += load(af + i + 8) * load(bf + i + 8); i += 16 }
-            while i + 8 <= n { v0 += load(af + i) * load(bf + i); i += 8 }
+            while i &+ 16 <= n { v0 += load(af + i) * load(bf + i); v1 += load(af + i + 8) * load(bf + i + 8); i &+= 16 }
+            while i &+ 8 <= n { v0 += load(af + i) * load(bf + i); i &+= 8 }
             s = unsafeBitCast((v0 + v1).sum(), to: T.self)
         }
         while i < n { s += a[i] * b[i]; i += 1 }
@@ -133,7 +139,7 @@ enum RowKernels {
         if T.self == Float.self {
             let af = float(a)
             var v = V()
-            while i + 8 <= n { v += load(af + i); i += 8 }
+            while i &+ 8 <= n { v += load(af + i); i &+= 8 }
             s = unsafeBitCast(v.sum(), to: T.self)
         }
         while i < n { s += a[i]; i += 1 }
@@ -143,9 +149,9 @@ enum RowKernels {
     /// out_j = β·y_j·(g_j − d): the softmax VJP once d = ⟨g, y⟩ is known. With `streaming`, the
     /// Float output goes to memory in non-temporal stores (the caller fences after its last row).
     @inline(__always)
-    static func softmaxBackward<T: TensorScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+    static func softmaxBackward<T: TensorScalar, P: RowPrefetch>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
                                                  _ n: Int, _ beta: T, _ d: T,
-                                                 prefetch: RowPrefetch = .none, streaming: Bool = false) {
+                                                 prefetch: P, streaming: Bool = false) {
         if T.self == Float.self {
             let vb = V(repeating: unsafeBitCast(beta, to: Float.self)), vd = V(repeating: unsafeBitCast(d, to: Float.self))
             mapRow(float(g), float(y), float(out), n, prefetch: prefetch, streaming: streaming) { g, y in vb * y * (g - vd) }
@@ -157,9 +163,9 @@ enum RowKernels {
     /// out_j = β·(g_j − e^{y_j}·s): the log-softmax VJP once s = Σ g is known (y = log p ≤ 0).
     /// `prefetch` and `streaming` as for `softmaxBackward`.
     @inline(__always)
-    static func logSoftmaxBackward<T: TensorScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+    static func logSoftmaxBackward<T: TensorScalar, P: RowPrefetch>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
                                                     _ n: Int, _ beta: T, _ s: T,
-                                                    prefetch: RowPrefetch = .none, streaming: Bool = false) {
+                                                    prefetch: P, streaming: Bool = false) {
         if T.self == Float.self {
             let vb = V(repeating: unsafeBitCast(beta, to: Float.self)), vs = V(repeating: unsafeBitCast(s, to: Float.self))
             mapRow(float(g), float(y), float(out), n, prefetch: prefetch, streaming: streaming) { g, y in
@@ -175,15 +181,15 @@ enum RowKernels {
     /// start. With `streaming`, the body is written in non-temporal stores, which need 32-byte
     /// alignment: a partial vector first brings `out` to it.
     @inline(__always)
-    static func mapRow(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-                        prefetch: RowPrefetch, streaming: Bool, _ f: (V, V) -> V) {
+    static func mapRow<P: RowPrefetch>(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                       _ n: Int, prefetch: P, streaming: Bool, _ f: (V, V) -> V) {
         var i = 0
         if streaming {
             let head = Swift.min(n, ((32 &- (Int(bitPattern: out) & 31)) & 31) / MemoryLayout<Float>.stride)
             if head > 0 { storePartial(f(loadPartial(g, head), loadPartial(y, head)), out, head); i = head }
-            while i + 8 <= n { prefetch.request(i &* 4); backprop_stream_store8(out + i, f(load(g + i), load(y + i))); i += 8 }
+            while i &+ 8 <= n { prefetch.request(i &* 4); backprop_stream_store8(out + i, f(load(g + i), load(y + i))); i &+= 8 }
         } else {
-            while i + 8 <= n { prefetch.request(i &* 4); store(f(load(g + i), load(y + i)), out + i); i += 8 }
+            while i &+ 8 <= n { prefetch.request(i &* 4); store(f(load(g + i), load(y + i)), out + i); i &+= 8 }
         }
         if i < n { storePartial(f(loadPartial(g + i, n - i), loadPartial(y + i, n - i)), out + i, n - i) }
     }
@@ -203,26 +209,58 @@ enum RowKernels {
     }
 }
 
-/// Memory a row kernel asks for while it computes: up to two rows to read and one to write,
-/// each requested a cache line's worth at a time as the kernel's own index advances.
+/// Memory a row kernel asks for while it computes: the next rows to read and to write, each
+/// requested a cache line's worth at a time as the kernel's own index advances.
 ///
 /// Software prefetch, because the hardware's stream prefetchers stop at page boundaries and
 /// run ahead only while loads miss: a row kernel's later passes hit L1 and would otherwise
 /// leave memory idle while they compute.
-struct RowPrefetch {
-    var read: UnsafeRawPointer?
-    var secondRead: UnsafeRawPointer?
-    var write: UnsafeMutableRawPointer?
-
-    /// Nothing to request.
-    static var none: RowPrefetch { RowPrefetch() }
-
+///
+/// One type per pattern the kernels use, and the kernels are generic over it, so each loop is
+/// compiled with exactly its prefetch instructions: no per-vector test of which rows are there
+/// (three compares and branches per eight Floats cost the softmax forward 2–8 % in paired runs).
+protocol RowPrefetch {
     /// Requests the bytes at `offset` of each row. Kernels call this once per eight Floats, so
     /// each 64-byte line is requested twice; the second request costs one L1 lookup.
-    @inline(__always)
-    func request(_ offset: Int) {
-        if let read { backprop_prefetch_read(read + offset) }
-        if let secondRead { backprop_prefetch_read(secondRead + offset) }
-        if let write { backprop_prefetch_write(write + offset) }
+    func request(_ offset: Int)
+}
+
+/// Nothing to request (a chunk's last row).
+struct NoPrefetch: RowPrefetch {
+    @inline(__always) func request(_ offset: Int) {}
+}
+
+/// One row to read and one to write: the softmax forward's next x and y rows.
+struct PrefetchReadWrite: RowPrefetch {
+    var read: UnsafeRawPointer
+    var write: UnsafeMutableRawPointer
+
+    @inline(__always) func request(_ offset: Int) {
+        backprop_prefetch_read(read + offset)
+        backprop_prefetch_write(write + offset)
+    }
+}
+
+/// Two rows to read: a VJP's next cotangent and output rows, when its result is streamed.
+struct PrefetchTwoReads: RowPrefetch {
+    var read: UnsafeRawPointer
+    var secondRead: UnsafeRawPointer
+
+    @inline(__always) func request(_ offset: Int) {
+        backprop_prefetch_read(read + offset)
+        backprop_prefetch_read(secondRead + offset)
+    }
+}
+
+/// Two rows to read and one to write: a VJP's next rows when its result is stored normally.
+struct PrefetchTwoReadsWrite: RowPrefetch {
+    var read: UnsafeRawPointer
+    var secondRead: UnsafeRawPointer
+    var write: UnsafeMutableRawPointer
+
+    @inline(__always) func request(_ offset: Int) {
+        backprop_prefetch_read(read + offset)
+        backprop_prefetch_read(secondRead + offset)
+        backprop_prefetch_write(write + offset)
     }
 }

@@ -48,15 +48,20 @@ enum SoftmaxKernels {
                 forEachRowChunk(rows: rows, rowLength: n) { chunk in
                     for r in chunk {
                         let row = xp + r * n, y = yp + r * n
-                        let m = shift(row, n, beta)
-                        let next = r + 1 < chunk.upperBound
-                            ? RowPrefetch(read: UnsafeRawPointer(row + n), write: UnsafeMutableRawPointer(y + n)) : .none
-                        if log {
-                            let s = RowKernels.expShifted(row, nil, n, beta, m, prefetch: next)
-                            RowKernels.affine(row, y, n, beta, -(m + T.log(s)))
+                        func forward<P: RowPrefetch>(_ next: P) {
+                            let m = shift(row, n, beta)
+                            if log {
+                                let s = RowKernels.expShifted(row, nil, n, beta, m, prefetch: next)
+                                RowKernels.affine(row, y, n, beta, -(m + T.log(s)))
+                            } else {
+                                let s = RowKernels.expShifted(row, y, n, beta, m, prefetch: next)
+                                RowKernels.affine(UnsafePointer(y), y, n, 1 / s, 0)
+                            }
+                        }
+                        if r + 1 < chunk.upperBound {
+                            forward(PrefetchReadWrite(read: UnsafeRawPointer(row + n), write: UnsafeMutableRawPointer(y + n)))
                         } else {
-                            let s = RowKernels.expShifted(row, y, n, beta, m, prefetch: next)
-                            RowKernels.affine(UnsafePointer(y), y, n, 1 / s, 0)
+                            forward(NoPrefetch())
                         }
                     }
                 }
@@ -85,14 +90,20 @@ enum SoftmaxKernels {
                     forEachRowChunk(rows: rows, rowLength: n) { chunk in
                         for r in chunk {
                             let gr = gp + r * n, yr = yp + (r % yRows) * n, o = op + r * n
-                            let next = r + 1 < chunk.upperBound
-                                ? RowPrefetch(read: UnsafeRawPointer(gr + n), secondRead: UnsafeRawPointer(yp + ((r + 1) % yRows) * n),
-                                              write: stream ? nil : UnsafeMutableRawPointer(o + n))
-                                : .none
-                            if log {
-                                RowKernels.logSoftmaxBackward(gr, yr, o, n, beta, RowKernels.sum(gr, n), prefetch: next, streaming: stream)
+                            func backward<P: RowPrefetch>(_ next: P) {
+                                if log {
+                                    RowKernels.logSoftmaxBackward(gr, yr, o, n, beta, RowKernels.sum(gr, n), prefetch: next, streaming: stream)
+                                } else {
+                                    RowKernels.softmaxBackward(gr, yr, o, n, beta, RowKernels.dot(gr, yr, n), prefetch: next, streaming: stream)
+                                }
+                            }
+                            let nextG = UnsafeRawPointer(gr + n), nextY = UnsafeRawPointer(yp + ((r + 1) % yRows) * n)
+                            if r + 1 == chunk.upperBound {
+                                backward(NoPrefetch())
+                            } else if stream {
+                                backward(PrefetchTwoReads(read: nextG, secondRead: nextY))
                             } else {
-                                RowKernels.softmaxBackward(gr, yr, o, n, beta, RowKernels.dot(gr, yr, n), prefetch: next, streaming: stream)
+                                backward(PrefetchTwoReadsWrite(read: nextG, secondRead: nextY, write: UnsafeMutableRawPointer(o + n)))
                             }
                         }
                         if stream { backprop_streaming_fence() }
