@@ -88,13 +88,14 @@ enum SoftmaxKernels {
                 y.withUnsafeBufferPointer { py in
                     guard let gp = pg.baseAddress, let yp = py.baseAddress, let op = out.baseAddress else { return }
                     forEachRowChunk(rows: rows, rowLength: n) { chunk in
+                        var streamed: StreamedRows? = stream ? StreamedRows() : nil
                         for r in chunk {
                             let gr = gp + r * n, yr = yp + (r % yRows) * n, o = op + r * n
                             func backward<P: RowPrefetch>(_ next: P) {
                                 if log {
-                                    RowKernels.logSoftmaxBackward(gr, yr, o, n, beta, RowKernels.sum(gr, n), prefetch: next, streaming: stream)
+                                    RowKernels.logSoftmaxBackward(gr, yr, o, n, beta, RowKernels.sum(gr, n), prefetch: next, stream: &streamed)
                                 } else {
-                                    RowKernels.softmaxBackward(gr, yr, o, n, beta, RowKernels.dot(gr, yr, n), prefetch: next, streaming: stream)
+                                    RowKernels.softmaxBackward(gr, yr, o, n, beta, RowKernels.dot(gr, yr, n), prefetch: next, stream: &streamed)
                                 }
                             }
                             let nextG = UnsafeRawPointer(gr + n), nextY = UnsafeRawPointer(yp + ((r + 1) % yRows) * n)
@@ -106,7 +107,7 @@ enum SoftmaxKernels {
                                 backward(PrefetchTwoReadsWrite(read: nextG, secondRead: nextY, write: UnsafeMutableRawPointer(o + n)))
                             }
                         }
-                        if stream { backprop_streaming_fence() }
+                        streamed?.finish()
                     }
                 }
             }
