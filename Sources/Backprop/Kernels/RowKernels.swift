@@ -37,7 +37,14 @@ enum RowKernels {
         var i = 0
         if T.self == Float.self {
             let xf = float(x), b = unsafeBitCast(beta, to: Float.self)
-            var vm = V(repeating: -.infinity)
+            // Two running maxima: each compare-and-select waits for the one before it in its own
+            // chain only (one chain made the row's first pass latency-bound).
+            var vm = V(repeating: -.infinity), vm1 = vm
+            while i &+ 16 <= n {
+                let v = load(xf + i) * b, v1 = load(xf + (i &+ 8)) * b
+                vm.replace(with: v, where: v .> vm); vm1.replace(with: v1, where: v1 .> vm1); i &+= 16
+            }
+            vm.replace(with: vm1, where: vm1 .> vm)
             while i &+ 8 <= n { let v = load(xf + i) * b; vm.replace(with: v, where: v .> vm); i &+= 8 }
             // Lanes reduced by hand: `SIMD.max()` stays a generic call (once per row).
             let h = vm.highHalf, l = vm.lowHalf
