@@ -3,9 +3,13 @@
     python3 bench/compare.py ours.jsonl peers.jsonl
 
 For each of our measurements and each peer measurement of the same workload and shape, the
-time ratio ours/peer (below 1: we are faster) and, for GEMM, our GFLOP/s as a fraction of theirs.
+time ratio ours/peer (below 1: we are faster). Lines may carry a "round" (bench/compare.sh
+--rounds): a ratio is then taken within each round, and the table shows the median over the
+rounds, its range, and the median times. GEMM through a BLAS is also set against the same BLAS
+called directly.
 """
 import json
+import statistics
 import sys
 
 
@@ -14,23 +18,49 @@ def load(path):
         return [json.loads(line) for line in f if line.strip().startswith("{")]
 
 
+def by_round(records):
+    """{(workload, shape, backend): {round: median_ms}}, in the order first seen."""
+    groups = {}
+    for r in records:
+        groups.setdefault((r["workload"], r["shape"], r["backend"]), {})[r.get("round", 1)] = r["median_ms"]
+    return groups
+
+
+def threads_of(records):
+    return {(r["workload"], r["shape"], r["backend"]): r["threads"] for r in records}
+
+
+def row(key, peer_backend, ours, peer, threads):
+    rounds = sorted(set(ours) & set(peer))
+    if not rounds:
+        return None
+    ratios = [ours[k] / peer[k] for k in rounds]
+    ratio = statistics.median(ratios)
+    spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else ""
+    return (key[0], key[1], str(threads), key[2], f"{statistics.median(ours[k] for k in rounds):.3f}",
+            peer_backend, f"{statistics.median(peer[k] for k in rounds):.3f}", f"{ratio:.2f}", spread,
+            f"{1 / ratio:.2f}x", str(len(rounds)))
+
+
 def main():
-    ours, peers = load(sys.argv[1]), load(sys.argv[2])
-    rows = [("workload", "shape", "thr", "ours", "ours ms", "peer", "peer ms", "time ours/peer", "speed-up")]
-    for o in ours:
-        for p in peers:
-            if p["workload"] == o["workload"] and p["shape"] == o["shape"]:
-                ratio = o["median_ms"] / p["median_ms"]
-                rows.append((o["workload"], o["shape"], str(o["threads"]), o["backend"], f"{o['median_ms']:.3f}",
-                             p["backend"], f"{p['median_ms']:.3f}", f"{ratio:.2f}", f"{1 / ratio:.2f}x"))
+    ours_records, peer_records = load(sys.argv[1]), load(sys.argv[2])
+    ours, peers, threads = by_round(ours_records), by_round(peer_records), threads_of(ours_records)
+    rows = [("workload", "shape", "thr", "ours", "ours ms", "peer", "peer ms", "time ours/peer", "range",
+             "speed-up", "rounds")]
+    for key, times in ours.items():
+        for (workload, shape, backend), peer_times in peers.items():
+            if (workload, shape) == key[:2]:
+                r = row(key, backend, times, peer_times, threads[key])
+                if r:
+                    rows.append(r)
     # GEMM through Backprop against the same BLAS called directly, when both were measured.
-    for o in ours:
-        if o["workload"] == "gemm" and not o["backend"].endswith("-direct"):
-            for d in ours:
-                if d["workload"] == "gemm" and d["shape"] == o["shape"] and d["backend"].endswith("-direct"):
-                    ratio = o["median_ms"] / d["median_ms"]
-                    rows.append((o["workload"], o["shape"], str(o["threads"]), o["backend"], f"{o['median_ms']:.3f}",
-                                 d["backend"], f"{d['median_ms']:.3f}", f"{ratio:.2f}", f"{1 / ratio:.2f}x"))
+    for key, times in ours.items():
+        if key[0] == "gemm" and not key[2].endswith("-direct"):
+            for other, direct in ours.items():
+                if other[:2] == key[:2] and other[2].endswith("-direct"):
+                    r = row(key, other[2], times, direct, threads[key])
+                    if r:
+                        rows.append(r)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))

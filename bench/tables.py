@@ -9,10 +9,16 @@ flags), haswell-openblas-tN.jsonl (BACKPROP_BLAS=auto: "openblas" and "openblas-
 peers-tN.jsonl (PyTorch, JAX, NumPy). Cells are median milliseconds with GFLOP/s or GB/s in
 brackets; a missing measurement is "—". `--targets` prints, instead, the ratios issue 4 sets
 targets for, one row per target with a column per thread count.
+
+Lines may carry a "round" (bench/compare.sh --rounds). A cell then shows the median record over
+the rounds, and a target ratio is the median of the ratios taken within each round (with their
+range); the BLAS-backend ratios use peers-openblas-tN.jsonl, the peers of the BACKPROP_BLAS=auto
+compare run, when it exists.
 """
 import argparse
 import json
 import os
+import statistics
 
 ROWS = [
     ("gemm", "1024x1024x1024 AB", "1024³ A·B"),
@@ -61,23 +67,44 @@ def cell(record):
     return text
 
 
+def matches(records, workload, shape, backends):
+    return [r for r in records if r["workload"] == workload and r["shape"] == shape and r["backend"] in backends]
+
+
+def find(records, workload, shape, backends):
+    """The median record over the rounds (the lower middle one for an even count), or None."""
+    found = sorted(matches(records, workload, shape, backends), key=lambda r: r["median_ms"])
+    return found[(len(found) - 1) // 2] if found else None
+
+
 def table(folder, threads):
     files = {stem: load(os.path.join(folder, f"{stem}-t{threads}.jsonl")) for _, stem, _ in COLUMNS}
     lines = ["| workload | shape | " + " | ".join(title for title, _, _ in COLUMNS) + " |",
              "|---" * (len(COLUMNS) + 2) + "|"]
     for workload, shape, label in ROWS:
-        cells = []
-        for _, stem, backends in COLUMNS:
-            found = next((r for r in files[stem] if r["workload"] == workload and r["shape"] == shape
-                          and r["backend"] in backends), None)
-            cells.append(cell(found))
+        cells = [cell(find(files[stem], workload, shape, backends)) for _, stem, backends in COLUMNS]
         lines.append(f"| {workload} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def find(records, workload, shape, backends):
-    return next((r for r in records if r["workload"] == workload and r["shape"] == shape
-                 and r["backend"] in backends), None)
+def paired(a_records, a_backends, b_records, b_backends, workload, shape):
+    """Per-round (a ms, b ms) for the rounds both sides measured."""
+    a = {r.get("round", 1): r["median_ms"] for r in matches(a_records, workload, shape, a_backends)}
+    b = {r.get("round", 1): r["median_ms"] for r in matches(b_records, workload, shape, b_backends)}
+    return [(a[k], b[k]) for k in sorted(set(a) & set(b))]
+
+
+def ratio_text(pairs, invert=False, times="×"):
+    """median over rounds of a/b (or b/a), with the median times and the range over rounds."""
+    if not pairs:
+        return "—"
+    ratios = [(b / a) if invert else (a / b) for a, b in pairs]
+    a_ms, b_ms = statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs)
+    first, second = (b_ms, a_ms) if invert else (a_ms, b_ms)
+    text = f"{first:.2f} / {second:.2f}: {statistics.median(ratios):.2f}{times if invert else ''}"
+    if len(ratios) > 1:
+        text += f" ({len(ratios)} rounds, {min(ratios):.2f}–{max(ratios):.2f})"
+    return text
 
 
 def targets(folder, thread_counts):
@@ -87,38 +114,30 @@ def targets(folder, thread_counts):
         swift = load(os.path.join(folder, f"haswell-off-t{t}.jsonl"))
         blas = load(os.path.join(folder, f"haswell-openblas-t{t}.jsonl"))
         peers = load(os.path.join(folder, f"peers-t{t}.jsonl"))
+        blas_peers = load(os.path.join(folder, f"peers-openblas-t{t}.jsonl")) or peers
         mlp = "784-512-512-10 b128"
 
-        def ms(records, workload, shape, backends):
-            r = find(records, workload, shape, backends)
-            return r["median_ms"] if r else None
+        def percent(direct_records, ours_records, ours_backend, shape):
+            pairs = paired(direct_records, {"openblas-direct"}, ours_records, {ours_backend}, "gemm", shape)
+            return "—" if not pairs else f"{100 * statistics.median(d / o for d, o in pairs):.0f} %"
 
-        def ratio(a, b, fmt):
-            return "—" if a is None or b is None else fmt(a, b)
-
-        cells = []
-        for n in (1024, 2048):
-            shape = f"{n}x{n}x{n} AB"
-            ours, direct = ms(blas, "gemm", shape, {"openblas"}), ms(blas, "gemm", shape, {"openblas-direct"})
-            cells.append(ratio(direct, ours, lambda d, o: f"{100 * d / o:.0f} %"))
-        rows.setdefault("BLAS backend: SGEMM ≥ 95 % of OpenBLAS direct (1024³, 2048³)", {})[t] = ", ".join(cells)
-        torch = ms(peers, "mlp-step", mlp, {"pytorch-eager"})
-        rows.setdefault("BLAS backend: MLP step < 0.8 × PyTorch eager", {})[t] = ratio(
-            ms(blas, "mlp-step", mlp, {"openblas"}), torch, lambda o, p: f"{o:.2f} / {p:.2f} = {o / p:.2f}")
-        rows.setdefault("Swift (haswell): SGEMM 1024³ ≥ 85 % of OpenBLAS direct", {})[t] = ratio(
-            ms(blas, "gemm", "1024x1024x1024 AB", {"openblas-direct"}), ms(swift, "gemm", "1024x1024x1024 AB", {"swift-haswell"}),
-            lambda d, o: f"{100 * d / o:.0f} %")
-        ours_mlp = ms(swift, "mlp-step", mlp, {"swift-haswell"})
-        rows.setdefault("Swift (haswell): MLP step < 1.0 × PyTorch eager", {})[t] = ratio(
-            ours_mlp, torch, lambda o, p: f"{o:.2f} / {p:.2f} = {o / p:.2f}")
-        rows.setdefault("softmax fwd+VJP ≥ 3 × PyTorch's GB/s", {})[t] = ratio(
-            ms(swift, "softmax", "4096x1000", {"swift"}), ms(peers, "softmax", "4096x1000", {"pytorch"}),
-            lambda o, p: f"{p:.2f} / {o:.2f} = {p / o:.2f} ×")
-        rows.setdefault("`jacobian` n = 1000 no slower than JAX jit jacrev", {})[t] = ratio(
-            ms(swift, "jacobian", "1000x1000", {"swift"}), ms(peers, "jacobian", "1000x1000", {"jax-jit-jacrev"}),
-            lambda o, p: f"{o:.2f} vs {p:.2f} ms")
-        rows.setdefault("MLP step no slower than JAX jit", {})[t] = ratio(
-            ours_mlp, ms(peers, "mlp-step", mlp, {"jax-jit"}), lambda o, p: f"{o:.2f} / {p:.2f} = {o / p:.2f}")
+        rows.setdefault("BLAS backend: SGEMM ≥ 95 % of OpenBLAS direct (1024³, 2048³)", {})[t] = ", ".join(
+            percent(blas, blas, "openblas", f"{n}x{n}x{n} AB") for n in (1024, 2048))
+        rows.setdefault("BLAS backend: MLP step < 0.8 × PyTorch eager", {})[t] = ratio_text(
+            paired(blas, {"openblas"}, blas_peers, {"pytorch-eager"}, "mlp-step", mlp))
+        # Two separate runs (Swift kernels, then BLAS): the medians' ratio.
+        direct = find(blas, "gemm", "1024x1024x1024 AB", {"openblas-direct"})
+        swift_gemm = find(swift, "gemm", "1024x1024x1024 AB", {"swift-haswell"})
+        rows.setdefault("Swift (haswell): SGEMM 1024³ ≥ 85 % of OpenBLAS direct", {})[t] = (
+            "—" if direct is None or swift_gemm is None else f"{100 * direct['median_ms'] / swift_gemm['median_ms']:.0f} %")
+        rows.setdefault("Swift (haswell): MLP step < 1.0 × PyTorch eager", {})[t] = ratio_text(
+            paired(swift, {"swift-haswell"}, peers, {"pytorch-eager"}, "mlp-step", mlp))
+        rows.setdefault("softmax fwd+VJP ≥ 3 × PyTorch's GB/s", {})[t] = ratio_text(
+            paired(swift, {"swift"}, peers, {"pytorch"}, "softmax", "4096x1000"), invert=True)
+        rows.setdefault("`jacobian` n = 1000 no slower than JAX jit jacrev", {})[t] = ratio_text(
+            paired(swift, {"swift"}, peers, {"jax-jit-jacrev"}, "jacobian", "1000x1000"))
+        rows.setdefault("MLP step no slower than JAX jit", {})[t] = ratio_text(
+            paired(swift, {"swift-haswell"}, peers, {"jax-jit"}, "mlp-step", mlp))
         digits = find(swift, "digits", "64-128-10 adam 20 epochs", {"swift-haswell"})
         rows.setdefault("digits, in-process 20 epochs (wall < 2 s for `train`)", {})[t] = (
             "—" if digits is None else f"{digits['median_ms'] / 1000:.2f} s")
