@@ -316,13 +316,11 @@ struct PrefetchTwoReads: RowPrefetch {
 
 /// Two rows to read and one to write: a VJP's next rows when its result is stored normally.
 struct PrefetchTwoReadsWrite: RowPrefetch {
-    var read: UnsafeRawPointer
-    var secondRead: UnsafeRawPointer
+    var reads: PrefetchTwoReads
     var write: UnsafeMutableRawPointer
 
     @inline(__always) func request(_ offset: Int) {
-        backprop_prefetch_read(read + offset)
-        backprop_prefetch_read(secondRead + offset)
+        reads.request(offset)
         backprop_prefetch_write(write + offset)
     }
 }

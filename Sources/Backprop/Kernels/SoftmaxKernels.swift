@@ -98,13 +98,13 @@ enum SoftmaxKernels {
                                     RowKernels.softmaxBackward(gr, yr, o, n, beta, RowKernels.dot(gr, yr, n), prefetch: next, stream: &streamed)
                                 }
                             }
-                            let nextG = UnsafeRawPointer(gr + n), nextY = UnsafeRawPointer(yp + ((r + 1) % yRows) * n)
+                            let reads = PrefetchTwoReads(read: UnsafeRawPointer(gr + n), secondRead: UnsafeRawPointer(yp + ((r + 1) % yRows) * n))
                             if r + 1 == chunk.upperBound {
                                 backward(NoPrefetch())
                             } else if stream {
-                                backward(PrefetchTwoReads(read: nextG, secondRead: nextY))
+                                backward(reads)
                             } else {
-                                backward(PrefetchTwoReadsWrite(read: nextG, secondRead: nextY, write: UnsafeMutableRawPointer(o + n)))
+                                backward(PrefetchTwoReadsWrite(reads: reads, write: UnsafeMutableRawPointer(o + n)))
                             }
                         }
                         streamed?.finish()
