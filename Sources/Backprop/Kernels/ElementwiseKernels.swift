@@ -12,7 +12,16 @@ enum UnaryOperation: String, Sendable {
     case sign
 }
 
+/// The elementwise kernels. Loops over at least `parallelThreshold` elements are cut into equal
+/// ranges over `threads` (by default `Backprop.threadCount`); each element's arithmetic is the
+/// same whatever the split.
 enum ElementwiseKernels {
+    /// Below this many elements a loop stays on one thread. Measured (haswell build, two cores,
+    /// best of 2000): relu and its VJP on 2¹⁶ and 2¹⁷ Floats gain nothing from a second thread
+    /// (8.7 vs 9.5 µs, 16.8 vs 19.5 µs for relu), from 2¹⁸ they do (46 vs 39 µs for the VJP),
+    /// and on 2²² Floats two threads take 0.61–0.69 of one thread's time.
+    static let parallelThreshold = 1 << 18
+
     @inline(__always)
     static func apply<T: TensorScalar>(_ op: BinaryOperation, _ a: T, _ b: T) -> T {
         switch op {
@@ -41,7 +50,7 @@ enum ElementwiseKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func binary<T: TensorScalar>(_ op: BinaryOperation, _ a: [T], _ aShape: [Int],
-                                        _ b: [T], _ bShape: [Int], shape: [Int]) -> [T] {
+                                        _ b: [T], _ bShape: [Int], shape: [Int], threads: Int = threadCount) -> [T] {
         let count = shape.reduce(1, *)
         let sa = Broadcasting.strides(of: aShape, broadcastTo: shape)
         let sb = Broadcasting.strides(of: bShape, broadcastTo: shape)
@@ -50,12 +59,12 @@ enum ElementwiseKernels {
                 b.withUnsafeBufferPointer { pb in
                     let o = out.baseAddress!, ap = pa.baseAddress!, bp = pb.baseAddress!
                     func run(_ f: (T, T) -> T) {
-                        if aShape == shape && bShape == shape {
-                            loop(ap, 1, bp, 1, o, count, f)
-                        } else if b.count == 1 && aShape == shape {
-                            loop(ap, 1, bp, 0, o, count, f)
-                        } else if a.count == 1 && bShape == shape {
-                            loop(ap, 0, bp, 1, o, count, f)
+                        // The flat cases (same shapes, or one side a scalar) split over the threads.
+                        let da = aShape == shape ? 1 : 0, db = bShape == shape ? 1 : 0
+                        if (da == 1 || a.count == 1) && (db == 1 || b.count == 1) && da + db > 0 {
+                            forEachRange(count, threads: threads, threshold: parallelThreshold) { r in
+                                loop(ap + da * r.lowerBound, da, bp + db * r.lowerBound, db, o + r.lowerBound, r.count, f)
+                            }
                         } else {
                             forEachBroadcastRun(shape: shape, sa, sb) { ia, ib, io, n, da, db in
                                 loop(ap + ia, da, bp + ib, db, o + io, n, f)
@@ -99,16 +108,18 @@ enum ElementwiseKernels {
     /// out[i] = op(x[i]).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func unary<T: TensorScalar>(_ op: UnaryOperation, _ x: [T]) -> [T] {
+    static func unary<T: TensorScalar>(_ op: UnaryOperation, _ x: [T], threads: Int = threadCount) -> [T] {
         [T](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { px in
                 guard let o = out.baseAddress, let p = px.baseAddress else { return }
-                switch op {
-                case .negate: for i in 0..<x.count { o[i] = -p[i] }
-                // `v <= 0 ? 0 : v` keeps NaN (NaN <= 0 is false) and is one compare and select:
-                // no branch to mispredict on random signs, and it vectorises.
-                case .relu: for i in 0..<x.count { let v = p[i]; o[i] = v <= 0 ? 0 : v }
-                default: for i in 0..<x.count { o[i] = apply(op, p[i]) }
+                forEachRange(x.count, threads: threads, threshold: parallelThreshold) { r in
+                    switch op {
+                    case .negate: for i in r { o[i] = -p[i] }
+                    // `v <= 0 ? 0 : v` keeps NaN (NaN <= 0 is false) and is one compare and select:
+                    // no branch to mispredict on random signs, and it vectorises.
+                    case .relu: for i in r { let v = p[i]; o[i] = v <= 0 ? 0 : v }
+                    default: for i in r { o[i] = apply(op, p[i]) }
+                    }
                 }
             }
             initialized = x.count
@@ -119,17 +130,22 @@ enum ElementwiseKernels {
     /// cotangents (a multiple of x's count); element i of g pairs with element i mod x.count.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func reluBackward<T: TensorScalar>(_ g: [T], input x: [T]) -> [T] {
+    static func reluBackward<T: TensorScalar>(_ g: [T], input x: [T], threads: Int = threadCount) -> [T] {
         precondition(x.count == 0 ? g.count == 0 : g.count % x.count == 0, "reluBackward: \(g.count) cotangents for \(x.count) inputs")
         return [T](unsafeUninitializedCapacity: g.count) { out, initialized in
             g.withUnsafeBufferPointer { pg in
                 x.withUnsafeBufferPointer { px in
                     let n = x.count
-                    var base = 0
-                    while n > 0 && base < g.count {
-                        let gb = pg.baseAddress! + base, ob = out.baseAddress! + base, xb = px.baseAddress!
-                        for i in 0..<n { ob[i] = xb[i] > 0 ? gb[i] : 0 }
-                        base += n
+                    guard n > 0, let gp = pg.baseAddress, let op = out.baseAddress, let xp = px.baseAddress else { return }
+                    forEachRange(g.count, threads: threads, threshold: parallelThreshold) { r in
+                        // The range in runs that stay within one copy of x.
+                        var j = r.lowerBound
+                        while j < r.upperBound {
+                            let i0 = j % n, run = Swift.min(n - i0, r.upperBound - j)
+                            let gb = gp + j, ob = op + j, xb = xp + i0
+                            for i in 0..<run { ob[i] = xb[i] > 0 ? gb[i] : 0 }
+                            j += run
+                        }
                     }
                 }
             }
@@ -140,16 +156,17 @@ enum ElementwiseKernels {
     /// y ← y + b along rows: `b` (length n) added to each row of `y` (length a multiple of n).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func addRows<T: TensorScalar>(_ y: inout [T], _ b: [T]) {
+    static func addRows<T: TensorScalar>(_ y: inout [T], _ b: [T], threads: Int = threadCount) {
         let n = b.count
         guard n > 0 else { return }
         y.withUnsafeMutableBufferPointer { py in
             b.withUnsafeBufferPointer { pb in
-                var base = 0
-                while base < py.count {
-                    let row = py.baseAddress! + base
-                    for j in 0..<n { row[j] += pb[j] }
-                    base += n
+                guard let yp = py.baseAddress, let bp = pb.baseAddress else { return }
+                forEachRange(py.count / n, threads: threads, threshold: Swift.max(1, parallelThreshold / n)) { rows in
+                    for r in rows {
+                        let row = yp + r * n
+                        for j in 0..<n { row[j] += bp[j] }
+                    }
                 }
             }
         }

@@ -5,14 +5,6 @@ enum OptimizerKernels {
     /// Below this many scalars an update stays on one thread.
     static let parallelThreshold = 1 << 16
 
-    /// Runs `body(range)` over `0..<count`, split over the threads when `count` is large.
-    @inline(__always)
-    static func forEachRange(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-        let workers = count < parallelThreshold ? 1 : threads
-        if workers <= 1 { body(0..<count); return }
-        parallelFor(workers) { w in body((w * count / workers)..<((w + 1) * count / workers)) }
-    }
-
     /// Plain SGD: θ ← θ − η·g, one pass, no temporary.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -21,7 +13,7 @@ enum OptimizerKernels {
         precondition(parameters.count == gradient.count, "sgdStep: \(gradient.count) gradients for \(parameters.count) parameters")
         parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
-                forEachRange(p.count, threads: threads) { range in
+                forEachRange(p.count, threads: threads, threshold: parallelThreshold) { range in
                     var j = range.lowerBound
                     if T.self == Float.self, let pb = p.baseAddress, let gb = g.baseAddress {
                         // Eight lanes at a time, the scalar loop's operations (no fused
@@ -59,7 +51,7 @@ enum OptimizerKernels {
             firstMoment.withUnsafeMutableBufferPointer { m in
                 secondMoment.withUnsafeMutableBufferPointer { v in
                     gradient.withUnsafeBufferPointer { g in
-                        forEachRange(count, threads: threads) { range in
+                        forEachRange(count, threads: threads, threshold: parallelThreshold) { range in
                             var j = range.lowerBound
                             if T.self == Float.self, let pb = p.baseAddress, let mb = m.baseAddress,
                                let vb = v.baseAddress, let gb = g.baseAddress {

@@ -56,3 +56,14 @@ func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
     }
 }
+
+/// Runs `body` over `0..<count` cut into equal contiguous ranges, one per thread (up to
+/// `threads`), or as one range when `count` is below `threshold`, where a loop is faster on one
+/// thread than the hand-off costs. Every index is in exactly one range, so an elementwise
+/// result does not depend on the split.
+@inline(__always)
+func forEachRange(_ count: Int, threads: Int, threshold: Int, _ body: (Range<Int>) -> Void) {
+    let workers = count < threshold ? 1 : Swift.min(threads, count)
+    if workers <= 1 { body(0..<count); return }
+    parallelFor(workers) { w in body((w * count / workers)..<((w + 1) * count / workers)) }
+}

@@ -1,0 +1,65 @@
+import Testing
+@testable import Backprop
+
+/// The elementwise kernels cut large loops into one range per thread. Each element's arithmetic
+/// is the same whatever the split, so every split must give the one-thread result bit for bit,
+/// and that result must be the operation applied element by element.
+@Suite("Elementwise kernels split over threads")
+struct ElementwiseSplitTests {
+    /// Past the threshold, and odd, so that the ranges of three threads have unequal lengths.
+    static let count = ElementwiseKernels.parallelThreshold + 7
+
+    static func values(_ count: Int = count, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return Tensor<Float>.randomNormal([count], generator: &g).scalars
+    }
+
+    @Test("unary ops: any split equals one thread, and the op element by element",
+          arguments: [UnaryOperation.relu, .negate, .exp, .tanh, .abs])
+    func unarySplit(op: UnaryOperation) {
+        let x = Self.values(seed: 61)
+        let one = ElementwiseKernels.unary(op, x, threads: 1)
+        for threads in [2, 3] { #expect(ElementwiseKernels.unary(op, x, threads: threads) == one) }
+        for i in [0, Self.count / 2, Self.count - 1] { #expect(one[i] == ElementwiseKernels.apply(op, x[i])) }
+    }
+
+    @Test("binary ops on equal shapes and against a scalar on either side: any split equals one thread")
+    func binarySplit() {
+        let a = Self.values(seed: 62), b = Self.values(seed: 63), s: [Float] = [1.5]
+        let shape = [Self.count]
+        for op in [BinaryOperation.add, .subtract, .multiply, .divide, .maximum] {
+            for (x, xShape, y, yShape) in [(a, shape, b, shape), (a, shape, s, [Int]()), (s, [Int](), b, shape)] {
+                let one = ElementwiseKernels.binary(op, x, xShape, y, yShape, shape: shape, threads: 1)
+                #expect(ElementwiseKernels.binary(op, x, xShape, y, yShape, shape: shape, threads: 3) == one, "\(op)")
+                let i = Self.count - 1
+                #expect(one[i] == ElementwiseKernels.apply(op, x.count == 1 ? x[0] : x[i], y.count == 1 ? y[0] : y[i]))
+            }
+        }
+    }
+
+    /// A batch of cotangents pairs element j with input j mod n; ranges start mid-copy.
+    @Test("relu VJP, single and batched cotangents: any split equals one thread, and g where x > 0")
+    func reluBackwardSplit() {
+        let n = 30_001
+        let x = Self.values(n, seed: 64)
+        for batch in [1, 3] {
+            let g = Self.values(batch * n, seed: 65)
+            let one = ElementwiseKernels.reluBackward(g, input: x, threads: 1)
+            #expect(ElementwiseKernels.reluBackward(g, input: x, threads: 3) == one)
+            for j in [0, n - 1, n, batch * n - 1] where j < batch * n {
+                #expect(one[j] == (x[j % n] > 0 ? g[j] : 0))
+            }
+        }
+    }
+
+    @Test("bias added to each row: any split equals one thread, and y + b")
+    func addRowsSplit() {
+        let n = 37, rows = ElementwiseKernels.parallelThreshold / n + 5
+        let y = Self.values(rows * n, seed: 66), b = Self.values(n, seed: 67)
+        var one = y, three = y
+        ElementwiseKernels.addRows(&one, b, threads: 1)
+        ElementwiseKernels.addRows(&three, b, threads: 3)
+        #expect(one == three)
+        for j in [0, n - 1, rows * n - 1] { #expect(one[j] == y[j] + b[j % n]) }
+    }
+}
