@@ -63,3 +63,33 @@ struct ElementwiseSplitTests {
         for j in [0, n - 1, rows * n - 1] { #expect(one[j] == y[j] + b[j % n]) }
     }
 }
+
+/// Large reductions split their results over the threads; each result is still reduced along
+/// the axis in order, so every split must give the one-thread results bit for bit.
+@Suite("Reductions split over threads")
+struct ReductionSplitTests {
+    /// 7 × 40,000 is past the threshold: along axis 0 the 40,000 results split (one outer
+    /// block), along axis 1 the 7 outer blocks do.
+    static let shape = [7, 40_000]
+
+    @Test("sum and max along each axis: any split equals one thread, and the first entry by hand",
+          arguments: [0, 1])
+    func reductionsSplit(axis: Int) {
+        #expect(Self.shape.reduce(1, *) >= ReductionKernels.parallelThreshold)
+        var g = SeededGenerator(seed: 68)
+        var x = Tensor<Float>.randomNormal(Self.shape, generator: &g).scalars
+        x[3] = 100; x[5] = 100   // a tie for row 0's maximum: the first index (3) must win whatever the split
+        let sum = ReductionKernels.sum(x, shape: Self.shape, axis: axis, threads: 1)
+        let max = ReductionKernels.max(x, shape: Self.shape, axis: axis, threads: 1)
+        for threads in [2, 3] {
+            #expect(ReductionKernels.sum(x, shape: Self.shape, axis: axis, threads: threads) == sum)
+            let split = ReductionKernels.max(x, shape: Self.shape, axis: axis, threads: threads)
+            #expect(split.values == max.values && split.indices == max.indices)
+        }
+        // Entry 0 by hand, summing in the kernel's order.
+        let line = axis == 0 ? (0..<Self.shape[0]).map { x[$0 * Self.shape[1]] } : Array(x[0..<Self.shape[1]])
+        #expect(sum[0] == line.reduce(0, +))
+        #expect(max.values[0] == line.max() && max.indices[0] == line.firstIndex(of: line.max()!))
+        if axis == 1 { #expect(max.indices[0] == 3) }
+    }
+}
