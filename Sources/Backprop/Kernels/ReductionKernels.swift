@@ -1,23 +1,19 @@
 /// Reductions along one axis, seeing the tensor as [outer, axis, inner].
 ///
-/// Large reductions split their results over the threads (whole outer blocks when there are
-/// enough of them, else ranges of the inner index); each result is still reduced along the axis
-/// in order, so it does not depend on the split.
+/// Each result is reduced along the axis in order, one element after another (so a Float sum is
+/// the left-to-right sum). Large reductions split their outer blocks over the threads, which
+/// changes no result; along the last axis (inner = 1) the running value stays in a register
+/// rather than in the output array.
 enum ReductionKernels {
     /// Below this many input elements a reduction stays on one thread (as the elementwise kernels).
     static var parallelThreshold: Int { ElementwiseKernels.parallelThreshold }
 
-    /// Runs `body(outerRange, innerRange)` over blocks of the [outer, inner] results that
-    /// together cover each once, one block per thread when the input is large.
+    /// Runs `body(outerRange)` over `0..<outer`, one range per thread when the input is large.
+    /// (Ranges of the inner index were measured slower than one thread: the threads then share
+    /// every row's memory traffic.)
     @inline(__always)
-    static func forEachResultBlock(outer: Int, inner: Int, inputCount: Int, threads: Int,
-                                   _ body: (Range<Int>, Range<Int>) -> Void) {
-        let parallel = inputCount >= parallelThreshold ? threads : 1
-        if outer >= parallel {
-            forEachRange(outer, threads: parallel, threshold: 2) { body($0, 0..<inner) }
-        } else {
-            forEachRange(inner, threads: parallel, threshold: 2) { body(0..<outer, $0) }
-        }
+    static func forEachOuterRange(_ outer: Int, inputCount: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        forEachRange(outer, threads: inputCount >= parallelThreshold ? threads : 1, threshold: 2, body)
     }
 
     /// Sums over `axis` of a tensor of `shape`; the result has the axis removed.
@@ -29,12 +25,19 @@ enum ReductionKernels {
         x.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 guard let xp = px.baseAddress, let op = po.baseAddress else { return }
-                forEachResultBlock(outer: outer, inner: inner, inputCount: x.count, threads: threads) { outers, inners in
+                forEachOuterRange(outer, inputCount: x.count, threads: threads) { outers in
                     for o in outers {
+                        if inner == 1 {
+                            let src = xp + o * length
+                            var total: T = 0
+                            for a in 0..<length { total += src[a] }
+                            op[o] = total
+                            continue
+                        }
                         let dst = op + o * inner
                         for a in 0..<length {
                             let src = xp + (o * length + a) * inner
-                            for i in inners { dst[i] += src[i] }
+                            for i in 0..<inner { dst[i] += src[i] }
                         }
                     }
                 }
@@ -55,10 +58,19 @@ enum ReductionKernels {
             values.withUnsafeMutableBufferPointer { pv in
                 indices.withUnsafeMutableBufferPointer { pi in
                     guard let xp = px.baseAddress, let vp = pv.baseAddress, let ip = pi.baseAddress else { return }
-                    forEachResultBlock(outer: outer, inner: inner, inputCount: x.count, threads: threads) { outers, inners in
+                    forEachOuterRange(outer, inputCount: x.count, threads: threads) { outers in
                         for o in outers {
+                            if inner == 1 {
+                                var best = vp[o], at = 0
+                                for a in 0..<length {
+                                    let v = xp[o * length + a]
+                                    if v > best || (v.isNaN && !best.isNaN) { best = v; at = a }
+                                }
+                                vp[o] = best; ip[o] = at
+                                continue
+                            }
                             for a in 0..<length {
-                                for i in inners {
+                                for i in 0..<inner {
                                     let v = xp[(o * length + a) * inner + i]
                                     let r = o * inner + i
                                     if v > vp[r] || (v.isNaN && !vp[r].isNaN) { vp[r] = v; ip[r] = a }

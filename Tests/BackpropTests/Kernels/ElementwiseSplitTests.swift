@@ -64,12 +64,13 @@ struct ElementwiseSplitTests {
     }
 }
 
-/// Large reductions split their results over the threads; each result is still reduced along
-/// the axis in order, so every split must give the one-thread results bit for bit.
+/// Large reductions split their outer blocks over the threads; each result is still reduced
+/// along the axis in order, so every split must give the one-thread results bit for bit, and a
+/// sum must be the left-to-right sum.
 @Suite("Reductions split over threads")
 struct ReductionSplitTests {
-    /// 7 × 40,000 is past the threshold: along axis 0 the 40,000 results split (one outer
-    /// block), along axis 1 the 7 outer blocks do.
+    /// 7 × 40,000 is past the threshold: along axis 1 (the last: each row reduced in a register)
+    /// the 7 outer blocks split; along axis 0 there is one outer block, kept on one thread.
     static let shape = [7, 40_000]
 
     @Test("sum and max along each axis: any split equals one thread, and the first entry by hand",
@@ -86,10 +87,13 @@ struct ReductionSplitTests {
             let split = ReductionKernels.max(x, shape: Self.shape, axis: axis, threads: threads)
             #expect(split.values == max.values && split.indices == max.indices)
         }
-        // Entry 0 by hand, summing in the kernel's order.
-        let line = axis == 0 ? (0..<Self.shape[0]).map { x[$0 * Self.shape[1]] } : Array(x[0..<Self.shape[1]])
-        #expect(sum[0] == line.reduce(0, +))
-        #expect(max.values[0] == line.max() && max.indices[0] == line.firstIndex(of: line.max()!))
+        // Entries by hand: the left-to-right sum, the maximum and its first index.
+        let (rows, columns) = (Self.shape[0], Self.shape[1])
+        for r in axis == 0 ? [0, columns - 1] : Array(0..<rows) {
+            let line = axis == 0 ? (0..<rows).map { x[$0 * columns + r] } : Array(x[(r * columns)..<((r + 1) * columns)])
+            #expect(sum[r] == line.reduce(0, +))
+            #expect(max.values[r] == line.max() && max.indices[r] == line.firstIndex(of: line.max()!))
+        }
         if axis == 1 { #expect(max.indices[0] == 3) }
     }
 }
