@@ -58,6 +58,41 @@ void reference_softmax(const float *x, float *y, long rows, long columns, float 
     }
 }
 
+void reference_softmax_streamed(const float *x, float *y, long rows, long columns, float beta) {
+    float scratch[columns] __attribute__((aligned(64)));
+    __m256 pending = _mm256_setzero_ps();
+    float *pendingAt = 0;
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * columns;
+        float *yr = y + r * columns;
+        int next = r + 1 < rows;
+        __m256 vm = SPLAT(-INFINITY);
+        for (long i = 0; i < columns; i += 8) vm = _mm256_max_ps(vm, _mm256_mul_ps(_mm256_loadu_ps(xr + i), SPLAT(beta)));
+        float m = max8(vm);
+        __m256 vs = _mm256_setzero_ps();
+        for (long i = 0; i < columns; i += 8) {
+            if (next) _mm_prefetch((const char *)(xr + columns + i), _MM_HINT_T0);
+            __m256 e = exp_nonpositive(_mm256_fmadd_ps(_mm256_loadu_ps(xr + i), SPLAT(beta), SPLAT(-m)));
+            _mm256_store_ps(scratch + i, e);
+            vs = _mm256_add_ps(vs, e);
+        }
+        __m256 inverse = SPLAT(1 / sum8(vs));
+        long i = 0;
+        // y + r*columns is 32-byte aligned (columns % 8 == 0); a line split between rows waits.
+        if (pendingAt) {
+            _mm256_stream_ps(pendingAt, pending);
+            _mm256_stream_ps(yr, _mm256_mul_ps(_mm256_load_ps(scratch), inverse));
+            i = 8; pendingAt = 0;
+        }
+        long end = columns;
+        if (((unsigned long)(yr + columns) & 63) != 0) end = columns - 8;
+        for (; i < end; i += 8) _mm256_stream_ps(yr + i, _mm256_mul_ps(_mm256_load_ps(scratch + i), inverse));
+        if (end < columns) { pending = _mm256_mul_ps(_mm256_load_ps(scratch + end), inverse); pendingAt = yr + end; }
+    }
+    if (pendingAt) _mm256_stream_ps(pendingAt, pending);
+    _mm_sfence();
+}
+
 void reference_softmax_vjp(const float *g, const float *y, float *out, long rows, long columns, float beta) {
     for (long r = 0; r < rows; r++) {
         const float *gr = g + r * columns, *yr = y + r * columns;

@@ -1,7 +1,10 @@
 // Times, interleaved in one process on one thread, the softmax workload (4096×1000, β = 2) as
-// (1) the hand-written C reference on 64-byte-aligned buffers, (2) Backprop's row kernels
-// (SoftmaxKernels, on Swift arrays), (3) the public `vjp` API; prints medians and the ratios of
-// the Swift times to the C ones. Machine phases move all three together; the ratios are the result.
+// (1) the hand-written C reference on 64-byte-aligned buffers, (2) the same with the forward's y
+// in streaming stores, (3) the C forward's arithmetic alone (the same work on 16 rows that stay
+// in L2), (4) Backprop's row kernels (SoftmaxKernels, on Swift arrays), (5) the public `vjp`
+// API; prints medians and the ratios that matter: in-L2 ÷ from-memory forward (near 1: the
+// forward is bound by its arithmetic, not by memory), streamed ÷ plain forward, and the Swift
+// times ÷ the C ones. Machine phases move all of them together; the ratios are the result.
 @testable import Backprop
 import CSoftmaxReference
 #if canImport(Glibc)
@@ -30,7 +33,7 @@ func alignedCopy(_ values: [Float]?) -> UnsafeMutablePointer<Float> {
 }
 let cx = alignedCopy(xs), cg = alignedCopy(us), cy = alignedCopy(nil), cOut = alignedCopy(nil)
 
-let names = ["C forward", "C VJP", "Swift kernels forward", "Swift kernels VJP", "vjp API (both)"]
+let names = ["C forward", "C VJP", "C streamed forward", "C VJP after it", "C forward, in L2", "Swift kernels forward", "Swift kernels VJP", "vjp API (both)"]
 var times = [[Double]](repeating: [], count: names.count)
 var sink: Float = 0
 for run in 0..<(runs + 3) {
@@ -41,16 +44,24 @@ for run in 0..<(runs + 3) {
     time(0) { reference_softmax(cx, cy, rows, columns, 2) }
     time(1) { reference_softmax_vjp(cg, cy, cOut, rows, columns, 2) }
     sink += cOut[7]
+    time(2) { reference_softmax_streamed(cx, cy, rows, columns, 2) }
+    time(3) { reference_softmax_vjp(cg, cy, cOut, rows, columns, 2) }
+    sink += cOut[7]
+    // The same 4096 rows' work on 16 rows (64 KB each way) that stay in L2: the arithmetic alone.
+    time(4) { for _ in 0..<(rows / 16) { reference_softmax(cx, cy, 16, columns, 2) } }
+    sink += cy[7]
     var y: [Float] = []
-    time(2) { y = SoftmaxKernels.softmax(xs, rowLength: columns, beta: 2, log: false) }
-    time(3) { sink += SoftmaxKernels.backward(us, output: y, rowLength: columns, beta: 2, log: false)[7] }
-    time(4) {
+    time(5) { y = SoftmaxKernels.softmax(xs, rowLength: columns, beta: 2, log: false) }
+    time(6) { sink += SoftmaxKernels.backward(us, output: y, rowLength: columns, beta: 2, log: false)[7] }
+    time(7) {
         let (value, gradient) = vjp(at: x, cotangent: u) { $0.softmax(inverseTemperature: 2) }
         sink += value.scalars[0] + gradient.scalars[7]
     }
 }
 let medians = times.map { $0.sorted()[$0.count / 2] }
 for (name, median) in zip(names, medians) { print(name.padding(toLength: 24, withPad: " ", startingAt: 0), String(format: "%7.2f ms", median)) }
+print(String(format: "C forward in L2 / from memory %.2f; streamed forward / forward %.2f",
+             medians[4] / medians[0], medians[2] / medians[0]))
 print(String(format: "Swift / C: forward %.2f, VJP %.2f, both %.2f; vjp API / C %.2f",
-             medians[2] / medians[0], medians[3] / medians[1], (medians[2] + medians[3]) / (medians[0] + medians[1]),
-             medians[4] / (medians[0] + medians[1])) + (sink.isNaN ? " (NaN)" : ""))
+             medians[5] / medians[0], medians[6] / medians[1], (medians[5] + medians[6]) / (medians[0] + medians[1]),
+             medians[7] / (medians[0] + medians[1])) + (sink.isNaN ? " (NaN)" : ""))
