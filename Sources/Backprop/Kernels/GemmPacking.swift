@@ -13,19 +13,16 @@ enum GemmPacking {
         transposed: Bool, rows: Int, depth: Int, mr: Int,
         a: UnsafePointer<T>, lda: Int, into dst: UnsafeMutablePointer<T>
     ) {
+        if transposed {
+            // Stored depth×rows: row p of the storage holds op(A)[·, p], `mr` values per panel.
+            packRows(depth: depth, cols: rows, nr: mr, b: a, ldb: lda, into: dst)
+            return
+        }
         var out = dst
         var i0 = 0
         while i0 < rows {
             let height = min(mr, rows - i0)
-            if transposed {
-                // Stored depth×rows: each p gives `height` contiguous values.
-                for p in 0..<depth {
-                    let src = a + p * lda + i0
-                    let d = out + p * mr
-                    for r in 0..<height { d[r] = src[r] }
-                    for r in height..<mr { d[r] = 0 }
-                }
-            } else if height == mr {
+            if height == mr {
                 // Stored rows×depth: each row is read contiguously and written with stride mr.
                 interleave(rows: mr, depth: depth, source: a + i0 * lda, sourceStride: lda, into: out, stride: mr)
             } else {
@@ -34,10 +31,8 @@ enum GemmPacking {
                     var d = out + r
                     for p in 0..<depth { d.pointee = src[p]; d += mr }
                 }
-                if height < mr {
-                    for p in 0..<depth {
-                        for r in height..<mr { out[p * mr + r] = 0 }
-                    }
+                for p in 0..<depth {
+                    for r in height..<mr { out[p * mr + r] = 0 }
                 }
             }
             out += mr * depth
@@ -80,38 +75,29 @@ enum GemmPacking {
         }
     }
 
-    /// `packB` of an op(B) stored depth×cols (not transposed), in bands of `bandRows` rows of
-    /// op(B): within a band, each panel's pieces are read from `bandRows` rows that advance
-    /// together (streams the hardware prefetcher follows) and written to one contiguous block of
-    /// the panel. (Panel by panel over the whole depth, the reads were a few lines per row, `ldb`
-    /// apart, and stalled on memory; row by row over all panels, the writes were as many
-    /// streams as panels, and with a depth of 128 all of them fell in one L1 set.)
+    /// Packs an operand stored depth×cols (op(B) not transposed, or op(A) transposed) into
+    /// micro-panels of `nr` columns: `dst[panel·nr·depth + p·nr + j] = b[p·ldb + panel·nr + j]`,
+    /// columns past `cols` zero. Works in bands of `bandRows` rows of the storage: within a
+    /// band, each panel's pieces come from `bandRows` rows that advance together (streams the
+    /// hardware prefetcher follows) and go to one contiguous block of the panel. (Panel by panel
+    /// over the whole depth, the reads were a few lines per row, `ldb` apart, and stalled on
+    /// memory; row by row over all panels, the writes were as many streams as panels, and with
+    /// a depth of 128 all of them fell in one L1 set.)
     @inline(__always)
     static func packRows<T: TensorScalar>(depth: Int, cols: Int, nr: Int, b: UnsafePointer<T>, ldb: Int,
                                           into dst: UnsafeMutablePointer<T>) {
         let bandRows = 8
         let fullPanels = cols / nr, width = cols - fullPanels * nr
         let panelStride = nr * depth
-        let vectorPieces = T.self == Float.self && nr % 8 == 0
+        let pieceBytes = nr * MemoryLayout<T>.stride
         var p0 = 0
         while p0 < depth {
             let band = p0..<min(p0 + bandRows, depth)
             for panel in 0..<fullPanels {
                 let column = panel * nr
                 for p in band {
-                    let src = b + p * ldb + column, d = dst + panel * panelStride + p * nr
-                    if vectorPieces {
-                        // 32-byte vectors (a memmove call per short piece cost ~6 % of an MLP step).
-                        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(d)
-                        var offset = 0
-                        while offset < nr * MemoryLayout<T>.stride {
-                            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self),
-                                          toByteOffset: offset, as: SIMD8<Float>.self)
-                            offset += 32
-                        }
-                    } else {
-                        d.update(from: src, count: nr)
-                    }
+                    copyBytes(pieceBytes, from: UnsafeRawPointer(b + p * ldb + column),
+                              to: UnsafeMutableRawPointer(dst + panel * panelStride + p * nr))
                 }
             }
             if width > 0 {
@@ -122,6 +108,30 @@ enum GemmPacking {
                 }
             }
             p0 += bandRows
+        }
+    }
+
+    /// Copies a short piece (a micro-panel row: 16–96 bytes) in 32-, 16-, 8- and 4-byte moves. A
+    /// `memmove` call per piece cost ~6 % of an MLP step, and a scalar loop stalls on each move.
+    @inline(__always)
+    static func copyBytes(_ count: Int, from: UnsafeRawPointer, to: UnsafeMutableRawPointer) {
+        var offset = 0
+        while offset &+ 32 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: SIMD8<UInt32>.self),
+                          toByteOffset: offset, as: SIMD8<UInt32>.self)
+            offset &+= 32
+        }
+        if offset &+ 16 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt32>.self),
+                          toByteOffset: offset, as: SIMD4<UInt32>.self)
+            offset &+= 16
+        }
+        if offset &+ 8 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+            offset &+= 8
+        }
+        if offset &+ 4 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt32.self), toByteOffset: offset, as: UInt32.self)
         }
     }
 
