@@ -69,8 +69,13 @@ enum ReductionKernels {
                                 vp[o] = best; ip[o] = at
                                 continue
                             }
+                            var vectorized = 0
+                            if T.self == Float.self && length <= Int(Int32.max) {
+                                vectorized = maxAlongMiddle(RowKernels.float(xp + o * length * inner), length: length, inner: inner,
+                                                            values: RowKernels.float(vp + o * inner), indices: ip + o * inner)
+                            }
                             for a in 0..<length {
-                                for i in 0..<inner {
+                                for i in vectorized..<inner {
                                     let v = xp[(o * length + a) * inner + i]
                                     let r = o * inner + i
                                     if v > vp[r] || (v.isNaN && !vp[r].isNaN) { vp[r] = v; ip[r] = a }
@@ -82,6 +87,42 @@ enum ReductionKernels {
             }
         }
         return (values, indices)
+    }
+
+    /// The Float maxima of one outer block along a middle axis (x is [length, inner]), eight inner
+    /// positions at a time, row after row as x is stored: the same comparisons in the same order
+    /// as the scalar loop (a later entry wins only if greater, or if it is the first NaN), so the
+    /// same values and first indices. Positions past the last multiple of eight are left to the
+    /// caller; returns how many were done. `values` start at −∞ and `indices` at 0, as the
+    /// caller makes them; the running indices are Int32 (length ≤ Int32.max).
+    @inline(__always)
+    static func maxAlongMiddle(_ x: UnsafePointer<Float>, length: Int, inner: Int,
+                               values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>) -> Int {
+        typealias V = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        let vectorized = inner & ~7
+        guard vectorized > 0 else { return 0 }
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: vectorized) { scratch in
+            scratch.initialize(repeating: 0)
+            let at = UnsafeMutableRawPointer(scratch.baseAddress!)
+            let best = UnsafeMutableRawPointer(values)
+            for a in 0..<length {
+                let row = UnsafeRawPointer(x + a &* inner)
+                let index = I(repeating: Int32(truncatingIfNeeded: a))
+                var offset = 0
+                while offset < vectorized &* 4 {
+                    let v = row.loadUnaligned(fromByteOffset: offset, as: V.self)
+                    let b = best.loadUnaligned(fromByteOffset: offset, as: V.self)
+                    let take = (v .> b) .| ((v .!= v) .& (b .== b))
+                    best.storeBytes(of: b.replacing(with: v, where: take), toByteOffset: offset, as: V.self)
+                    let previous = at.loadUnaligned(fromByteOffset: offset, as: I.self)
+                    at.storeBytes(of: previous.replacing(with: index, where: take), toByteOffset: offset, as: I.self)
+                    offset &+= 32
+                }
+            }
+            for i in 0..<vectorized { indices[i] = Int(scratch[i]) }
+            return vectorized
+        }
     }
 
     /// Copies `x` of shape `shape` into the broadcast shape `target`.

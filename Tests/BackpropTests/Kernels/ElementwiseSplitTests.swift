@@ -96,4 +96,31 @@ struct ReductionSplitTests {
         }
         if axis == 1 { #expect(max.indices[0] == 3) }
     }
+
+    /// The maximum along a middle axis runs eight inner positions at a time for Float. Its values
+    /// and first indices must be those of the definition, checked by hand entry by entry, on
+    /// inner lengths with and without a scalar tail, with ties, NaNs and −∞ placed in the data.
+    @Test("max along a middle axis: vector lanes and tails give the first maximum, NaN first",
+          arguments: [[3, 5, 8], [2, 9, 13], [1, 6, 1], [4, 7, 24], [2, 3, 7]])
+    func maxAlongMiddleAxis(shape: [Int]) {
+        let (outer, length, inner) = (shape[0], shape[1], shape[2])
+        var g = SeededGenerator(seed: 69)
+        // Values from a small set, so that ties are common.
+        var x = (0..<(outer * length * inner)).map { _ in Float(Int(g.next() % 5)) - 2 }
+        if x.count > 20 {
+            x[inner + 1] = .nan; x[3 * inner + 1] = .nan   // two NaNs in one column: the first wins
+            x[2] = .infinity
+        }
+        for i in 0..<inner { x[(length - 1) * inner + i] = -.infinity }  // −∞ never beats a finite entry
+        let (values, indices) = ReductionKernels.max(x, shape: shape, axis: 1, threads: 1)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let line = (0..<length).map { x[(o * length + $0) * inner + i] }
+                let expected = line.firstIndex(where: { $0.isNaN }) ?? line.firstIndex(of: line.max()!)!
+                let r = o * inner + i
+                #expect(indices[r] == expected, "outer \(o), inner \(i)")
+                #expect(values[r] == line[expected] || (values[r].isNaN && line[expected].isNaN))
+            }
+        }
+    }
 }
