@@ -49,10 +49,11 @@ enum Engine {
     /// un-broadcast to the input's shape and added to what the input already received.
     private static func walkBackwards<Scalar>(_ seed: Tensor<Scalar>, batch: Int?, through result: Tensor<Scalar>,
                                               to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
-        guard let root = result.node, let minimumID = variables.map(\.id).min() else {
+        // (Closures, not `\.id`: a generic key path is instantiated anew at each evaluation.)
+        guard let root = result.node, let minimumID = variables.map({ $0.id }).min() else {
             return variables.map { _ in nil }
         }
-        let variableIDs = Set(variables.map(\.id))
+        let variableIDs = Set(variables.map { $0.id })
         var cotangents: [Int: Tensor<Scalar>] = [root.id: seed]
         var finished: [Int: Tensor<Scalar>] = [:]
         for node in subgraph(from: root, minimumID: minimumID).reversed() {
@@ -106,7 +107,7 @@ enum Engine {
     /// `result` (nil when it does not depend on the variables: a zero tangent).
     static func pushforward<Scalar>(_ tangents: [Tensor<Scalar>], from variables: [GraphNode<Scalar>],
                                     through result: Tensor<Scalar>) -> Tensor<Scalar>? {
-        guard let root = result.node, let minimumID = variables.map(\.id).min() else { return nil }
+        guard let root = result.node, let minimumID = variables.map({ $0.id }).min() else { return nil }
         var known: [Int: Tensor<Scalar>] = [:]
         for (variable, tangent) in zip(variables, tangents) {
             precondition(tangent.shape == variable.shape,

@@ -50,4 +50,11 @@ public protocol ParameterlessLayer: Layer {}
 
 extension ParameterlessLayer {
     public var parameterPaths: [(name: String, path: WritableKeyPath<Self, Tensor<Scalar>>)] { [] }
+
+    /// None; setting accepts only the empty list. (Direct, not through `parameterPaths`: a
+    /// `Sequential` reads every layer's list on each training step.)
+    public var parameters: [Tensor<Scalar>] {
+        get { [] }
+        set { precondition(newValue.isEmpty, "\(Self.self).parameters: \(newValue.count) tensors for a layer without parameters") }
+    }
 }

@@ -104,7 +104,7 @@ public struct Trainer {
     }
 
     mutating func setParameters(_ ps: [Tensor<Float>]) {
-        let n = classifier.network.parameterNames.count
+        let n = classifier.network.parameters.count
         classifier.network.parameters = Array(ps.prefix(n))
         if configuration.learnBeta { classifier.beta = ps[n] }
     }
@@ -127,7 +127,7 @@ public struct Trainer {
         let batches = shuffledBatches(count: trainY.count, batchSize: configuration.batchSize, generator: &generator)
         let network = classifier.network, learnBeta = configuration.learnBeta, fixedBeta = classifier.beta
         let smoothing = Float(configuration.labelSmoothing)
-        let n = network.parameterNames.count
+        let n = network.parameters.count
         var params = parameters
         var lossSum = 0.0, seen = 0
         for (s, batch) in batches.enumerated() {
