@@ -63,6 +63,8 @@ public struct SafeTensors<Scalar: TensorScalar> {
 
     /// `count` little-endian elements of `dtype` starting at byte `offset`, converted to `Scalar`.
     /// The caller has checked that the range lies inside `bytes`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private static func scalars(_ bytes: UnsafeRawBufferPointer, at offset: Int, count: Int,
                                 dtype: SafeTensorsDType) -> [Scalar] {
         var result: [Scalar] = []

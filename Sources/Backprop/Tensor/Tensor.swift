@@ -104,6 +104,8 @@ extension Tensor {
     }
 
     /// Elements drawn from N(mean, std²) with a seeded generator.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func randomNormal(_ shape: [Int], mean: Scalar = 0, standardDeviation: Scalar = 1,
                                     generator: inout SeededGenerator) -> Tensor {
         let n = shape.reduce(1, *)
@@ -113,6 +115,8 @@ extension Tensor {
     }
 
     /// Elements drawn uniformly from [lower, upper) with a seeded generator.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func randomUniform(_ shape: [Int], lower: Scalar = 0, upper: Scalar = 1,
                                      generator: inout SeededGenerator) -> Tensor {
         let n = shape.reduce(1, *)
@@ -122,6 +126,10 @@ extension Tensor {
     }
 
     /// The same scalars converted to another scalar type (a constant).
+    @_specialize(where Scalar == Float, Other == Double)
+    @_specialize(where Scalar == Double, Other == Float)
+    @_specialize(where Scalar == Float, Other == Float)
+    @_specialize(where Scalar == Double, Other == Double)
     public func converted<Other: TensorScalar>(to: Other.Type = Other.self) -> Tensor<Other> {
         Tensor<Other>(shape: shape, scalars: scalars.map { Other($0) })
     }
