@@ -9,6 +9,8 @@ public enum Loss {
     /// fused (`Tensor.softmaxCrossEntropy`), so the loss is finite for any finite logits and the
     /// gradient is β(p − t)/B. Shapes: logits [B, C], `labels.count == B`; β is a rank-0
     /// tensor (tracked if β is learned).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func softmaxCrossEntropy<Scalar>(logits: Tensor<Scalar>, labels: [Int],
                                                    inverseTemperature beta: Tensor<Scalar> = Tensor(1),
                                                    labelSmoothing epsilon: Scalar = 0) -> Tensor<Scalar> {

@@ -42,6 +42,8 @@ extension Optimizer {
 /// Σ‖gᵢ‖² over all gradients, then every gradient scaled by c = maxNorm/(‖g‖ + 10⁻⁶) when
 /// c < 1 — PyTorch's `clip_grad_norm_`. Returns the total norm before clipping.
 @discardableResult
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func clipByGlobalNorm<Scalar>(_ gradients: inout [Tensor<Scalar>], maxNorm: Scalar) -> Scalar {
     var sumOfSquares: Scalar = 0
     for g in gradients { for v in g.scalars { sumOfSquares += v * v } }

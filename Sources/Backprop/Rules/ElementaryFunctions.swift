@@ -38,6 +38,8 @@ extension Tensor {
         unaryRecorded(.erf) { x, _ in Scalar(2 / Double.pi.squareRoot()) * (-(x * x)).exp() }
     }
     /// x raised to a constant power p; derivative p·x^{p−1}.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func pow(_ p: Scalar) -> Tensor {
         let x = self
         // An integral exponent uses repeated multiplication, defined for negative bases too.
