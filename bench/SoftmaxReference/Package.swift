@@ -4,7 +4,7 @@
 // memory allows. A developer tool, outside the root package (its C target needs -mavx2 -mfma).
 //
 //   cd bench/SoftmaxReference
-//   swift run -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -enable-testing softmax-reference [runs]
+//   swift run -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -enable-testing softmax-reference [runs] [threads]
 import PackageDescription
 
 let package = Package(

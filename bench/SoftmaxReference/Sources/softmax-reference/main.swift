@@ -16,8 +16,11 @@ import Darwin
 func seconds() -> Double { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
 
 AllocatorTuning.retainFreedMemory()
-Backprop.threadCount = 1
 let runs = CommandLine.arguments.count > 1 ? max(3, Int(CommandLine.arguments[1]) ?? 30) : 30
+// Threads (second argument, default 1): the C passes then run on row halves through
+// Backprop's own `parallelFor`, and Backprop's kernels with `threadCount` set to match.
+let threads = CommandLine.arguments.count > 2 ? max(1, Int(CommandLine.arguments[2]) ?? 1) : 1
+Backprop.threadCount = threads
 let rows = 4096, columns = 1000, count = rows * columns
 var generator = SeededGenerator(seed: 3)
 let x = Tensor<Float>.randomNormal([rows, columns], generator: &generator)
@@ -33,6 +36,14 @@ func alignedCopy(_ values: [Float]?) -> UnsafeMutablePointer<Float> {
 }
 let cx = alignedCopy(xs), cg = alignedCopy(us), cy = alignedCopy(nil), cOut = alignedCopy(nil)
 
+/// Runs a C pass over rows split evenly between `threads` workers, as the Swift kernels split them.
+func split(_ pass: (_ offset: Int, _ rows: Int) -> Void) {
+    parallelFor(threads) { w in
+        let first = w * rows / threads, last = (w + 1) * rows / threads
+        pass(first * columns, last - first)
+    }
+}
+
 let names = ["C forward", "C VJP", "C streamed forward", "C VJP after it", "C forward, in L2", "Swift kernels forward", "Swift kernels VJP", "vjp API (both)"]
 var times = [[Double]](repeating: [], count: names.count)
 var sink: Float = 0
@@ -41,14 +52,14 @@ for run in 0..<(runs + 3) {
         let start = seconds(); body()
         if run >= 3 { times[slot].append((seconds() - start) * 1e3) }
     }
-    time(0) { reference_softmax(cx, cy, rows, columns, 2) }
-    time(1) { reference_softmax_vjp(cg, cy, cOut, rows, columns, 2) }
+    time(0) { split { reference_softmax(cx + $0, cy + $0, $1, columns, 2) } }
+    time(1) { split { reference_softmax_vjp(cg + $0, cy + $0, cOut + $0, $1, columns, 2) } }
     sink += cOut[7]
-    time(2) { reference_softmax_streamed(cx, cy, rows, columns, 2) }
-    time(3) { reference_softmax_vjp(cg, cy, cOut, rows, columns, 2) }
+    time(2) { split { reference_softmax_streamed(cx + $0, cy + $0, $1, columns, 2) } }
+    time(3) { split { reference_softmax_vjp(cg + $0, cy + $0, cOut + $0, $1, columns, 2) } }
     sink += cOut[7]
-    // The same 4096 rows' work on 16 rows (64 KB each way) that stay in L2: the arithmetic alone.
-    time(4) { for _ in 0..<(rows / 16) { reference_softmax(cx, cy, 16, columns, 2) } }
+    // The same rows' work on 16 rows per thread (64 KB each way) that stay in L2: the arithmetic alone.
+    time(4) { split { offset, count in for _ in 0..<(count / 16) { reference_softmax(cx + offset, cy + offset, 16, columns, 2) } } }
     sink += cy[7]
     var y: [Float] = []
     time(5) { y = SoftmaxKernels.softmax(xs, rowLength: columns, beta: 2, log: false) }
