@@ -35,25 +35,31 @@ static inline float max8(__m256 v) {
     return _mm_cvtss_f32(_mm_max_ps(a, _mm_shuffle_ps(a, a, 0xb1)));
 }
 
+// max_i beta·x_i over a row, then e_i = exp(beta·x_i − max) into `e` (which may be the output
+// row), prefetching the next row of x and, when given, the next row of the output. Returns Σ e_i.
+static inline float row_exponentials(const float *xr, float *e, long columns, float beta,
+                                     const float *nextX, const float *nextY) {
+    __m256 vm = SPLAT(-INFINITY);
+    for (long i = 0; i < columns; i += 8) vm = _mm256_max_ps(vm, _mm256_mul_ps(_mm256_loadu_ps(xr + i), SPLAT(beta)));
+    float m = max8(vm);
+    __m256 vs = _mm256_setzero_ps();
+    for (long i = 0; i < columns; i += 8) {
+        if (nextX) _mm_prefetch((const char *)(nextX + i), _MM_HINT_T0);
+        if (nextY) _mm_prefetch((const char *)(nextY + i), _MM_HINT_T0);
+        __m256 v = exp_nonpositive(_mm256_fmadd_ps(_mm256_loadu_ps(xr + i), SPLAT(beta), SPLAT(-m)));
+        _mm256_storeu_ps(e + i, v);
+        vs = _mm256_add_ps(vs, v);
+    }
+    return sum8(vs);
+}
+
 void reference_softmax(const float *x, float *y, long rows, long columns, float beta) {
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * columns;
         float *yr = y + r * columns;
         int next = r + 1 < rows;
-        __m256 vm = SPLAT(-INFINITY);
-        for (long i = 0; i < columns; i += 8) vm = _mm256_max_ps(vm, _mm256_mul_ps(_mm256_loadu_ps(xr + i), SPLAT(beta)));
-        float m = max8(vm);
-        __m256 vs = _mm256_setzero_ps();
-        for (long i = 0; i < columns; i += 8) {
-            if (next) {
-                _mm_prefetch((const char *)(xr + columns + i), _MM_HINT_T0);
-                _mm_prefetch((const char *)(yr + columns + i), _MM_HINT_T0);
-            }
-            __m256 e = exp_nonpositive(_mm256_fmadd_ps(_mm256_loadu_ps(xr + i), SPLAT(beta), SPLAT(-m)));
-            _mm256_storeu_ps(yr + i, e);
-            vs = _mm256_add_ps(vs, e);
-        }
-        __m256 inverse = SPLAT(1 / sum8(vs));
+        float s = row_exponentials(xr, yr, columns, beta, next ? xr + columns : 0, next ? yr + columns : 0);
+        __m256 inverse = SPLAT(1 / s);
         for (long i = 0; i < columns; i += 8) _mm256_storeu_ps(yr + i, _mm256_mul_ps(_mm256_loadu_ps(yr + i), inverse));
     }
 }
@@ -65,18 +71,8 @@ void reference_softmax_streamed(const float *x, float *y, long rows, long column
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * columns;
         float *yr = y + r * columns;
-        int next = r + 1 < rows;
-        __m256 vm = SPLAT(-INFINITY);
-        for (long i = 0; i < columns; i += 8) vm = _mm256_max_ps(vm, _mm256_mul_ps(_mm256_loadu_ps(xr + i), SPLAT(beta)));
-        float m = max8(vm);
-        __m256 vs = _mm256_setzero_ps();
-        for (long i = 0; i < columns; i += 8) {
-            if (next) _mm_prefetch((const char *)(xr + columns + i), _MM_HINT_T0);
-            __m256 e = exp_nonpositive(_mm256_fmadd_ps(_mm256_loadu_ps(xr + i), SPLAT(beta), SPLAT(-m)));
-            _mm256_store_ps(scratch + i, e);
-            vs = _mm256_add_ps(vs, e);
-        }
-        __m256 inverse = SPLAT(1 / sum8(vs));
+        float s = row_exponentials(xr, scratch, columns, beta, r + 1 < rows ? xr + columns : 0, 0);
+        __m256 inverse = SPLAT(1 / s);
         long i = 0;
         // y + r*columns is 32-byte aligned (columns % 8 == 0); a line split between rows waits.
         if (pendingAt) {
