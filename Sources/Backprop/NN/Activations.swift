@@ -45,6 +45,21 @@ public struct Softmax<Scalar: TensorScalar>: Layer {
         isBetaLearnable ? [("beta", \.beta)] : []
     }
 
+    /// [β] when it is learnable, else empty. (Direct, not through `parameterPaths`: a generic
+    /// type's key paths are built anew at each access, see `Layer.parameters`.)
+    public var parameters: [Tensor<Scalar>] {
+        get { isBetaLearnable ? [beta] : [] }
+        set {
+            let expected = isBetaLearnable ? 1 : 0
+            precondition(newValue.count == expected, "\(Self.self).parameters: \(newValue.count) tensors for \(expected) parameters")
+            if isBetaLearnable {
+                precondition(newValue[0].shape == beta.shape,
+                             "\(Self.self).beta: shape \(newValue[0].shape) does not match \(beta.shape)")
+                beta = newValue[0]
+            }
+        }
+    }
+
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         x.softmax(inverseTemperature: beta)
     }

@@ -71,6 +71,7 @@ import Testing
     #expect(fixed.parameters.isEmpty)
     let learnable = Softmax<Double>(inverseTemperature: 2, learnable: true)
     #expect(learnable.parameterNames == ["beta"])
+    #expect(learnable.parameters.count == 1 && learnable.parameters[0] == learnable.beta)
     let x = Tensor<Double>([0.1, 0.7, -0.3])
     #expect(learnable(x) == x.softmax(inverseTemperature: 2))
     // ∂/∂β of y₀ = y₀(x₀ − ⟨y, x⟩) (ClosedForm.softmaxDerivativeWithRespectToBeta).
