@@ -63,6 +63,16 @@ public enum OperationCatalogue {
             .init("rows", [normal([m + 2, n])]) { $0[0].rows(1..<(m + 1)) },
             .init("padded", [normal([m, n])]) { $0[0].padded(rowsBefore: 1, rowsAfter: 2) },
             .init("concatenate rows", [normal([m, n]), normal([k, n])]) { Tensor.concatenatingRows([$0[0], $0[1]]) },
+            .init("concatenate axis 1 (rank 3, extents m, m+1, 1)", [normal([k, m, 2]), normal([k, m + 1, 2]), normal([k, 1, 2])]) {
+                Tensor.concatenating($0, alongAxis: 1)
+            },
+            .init("concatenate axis -1", [normal([m, n]), normal([m, k])]) { Tensor.concatenating($0, alongAxis: -1) },
+            .init("slice axis 1", [normal([k, n + 2, m])]) { $0[0].slice(1..<(n + 1), alongAxis: 1) },
+            .init("padded last axis", [normal([m, k, n])]) { $0[0].padded(before: 2, after: 1, alongAxis: -1) },
+            .init("split into 3 along axis 1, weighted sum", [normal([k, 1 + 2 * n, 2])]) { x in
+                let p = x[0].split(sizes: [1, n, n], alongAxis: 1)
+                return p[0] * 2 + p[1] * Tensor<Double>.ones([k, n, 2]).cumulative() - p[2] * 0.5
+            },
             .init("sum axis 0", [normal([m, n])]) { $0[0].sum(alongAxis: 0) },
             .init("sum axis -1 keep", [normal([m, n])]) { $0[0].sum(alongAxis: -1, keepingDimension: true) },
             .init("sum all", [normal([m, n])]) { $0[0].sum() },
