@@ -117,7 +117,7 @@ struct Train: ParsableCommand {
         if let seed { c.seed = seed }
         if let labelSmoothing { c.labelSmoothing = labelSmoothing }
         c.clipNorm = clipNorm
-        if let problem = c.problem() { throw CommandLineError(problem) }
+        if let problem = c.problem() { throw CommandLineError(Self.message(for: problem)) }
         return c
     }
 
@@ -156,15 +156,19 @@ struct Train: ParsableCommand {
         try checkArguments()
         let dataset = try dataOptions.load()
         let source = dataOptions.sourceName
-        var trainer: Trainer
+        var trainer: ClassifierTraining
         if let resume {
-            trainer = try Trainer(resumingFrom: resume, features: dataset.features, labels: dataset.labels,
-                                  classCount: dataset.classCount, dataSource: source, epochs: epochs)
+            trainer = try Self.mappingErrors(source: source) {
+                try ClassifierTraining(resumingFrom: resume, features: dataset.features, labels: dataset.labels,
+                                       classCount: dataset.classCount, epochs: epochs)
+            }
             print("resuming \(resume) after epoch \(trainer.epochsCompleted) of \(trainer.configuration.epochs) (configuration from the checkpoint)")
         } else {
             let configuration = try makeConfiguration(featureCount: dataset.featureCount, classCount: dataset.classCount)
-            trainer = try Trainer(configuration: configuration, features: dataset.features, labels: dataset.labels,
-                                  classCount: dataset.classCount, source: source)
+            trainer = try Self.mappingErrors(source: source) {
+                try ClassifierTraining(configuration: configuration, features: dataset.features, labels: dataset.labels,
+                                       classCount: dataset.classCount)
+            }
         }
         let c = trainer.configuration
         print("data \(source): \(dataset.count) examples, \(dataset.featureCount) features, \(dataset.classCount) classes; "
@@ -189,7 +193,7 @@ struct Train: ParsableCommand {
                 record = try trainer.trainEpoch(progress: reporter.step)
             } catch let error as TrainingError {
                 reporter.clear()
-                var message = "\(error)"
+                var message = Self.message(for: error)
                 if let path = checkpointPath, let epoch = savedCheckpointEpoch {
                     message += "; the last good weights (after epoch \(epoch)) are in \(path)"
                 }
@@ -211,7 +215,7 @@ struct Train: ParsableCommand {
         }
         if let plot { try writePlot(trainer.history, source: source, to: plot) }
         if let out {
-            try trainer.classifier.write(to: out, extraMetadata: dataMetadata)
+            try trainer.classifier.write(to: out, metadata: dataMetadata)
         }
         reporter.clear()
         print("")
@@ -239,6 +243,51 @@ struct Train: ParsableCommand {
             lines.append("{\"test_loss\":\(jsonNumber(test.loss)),\"test_accuracy\":\(jsonNumber(test.accuracy)),\"seconds\":\(jsonNumber(seconds))}")
         }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// The library's training errors in the words of this command's options.
+    static func message(for error: TrainingError) -> String {
+        switch error {
+        case .diverged:
+            return "\(error); try a smaller --lr, --clip-norm 1, or another --optimizer"
+        case let .invalidSetting(setting, requirement):
+            let option: String
+            switch setting {
+            case .layerSizes: option = "--layers"
+            case .epochs: option = "--epochs"
+            case .batchSize: option = "--batch-size"
+            case .learningRate: option = "--lr"
+            case .beta: option = "--beta"
+            case .labelSmoothing: option = "--label-smoothing"
+            case .clipNorm: option = "--clip-norm"
+            case .momentum: option = "--momentum"
+            case .nesterov: option = "--nesterov"
+            case .splitFractions: return "validation and test fractions \(requirement)"
+            }
+            return "\(option) \(requirement)"
+        case .tooFewExamples:
+            return "\(error)"
+        }
+    }
+
+    /// Runs `body`, turning the library's errors about the data into one line naming `source`
+    /// and this command's options.
+    static func mappingErrors<R>(source: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as TrainingError {
+            if case .tooFewExamples = error { throw CommandLineError("\(source): \(error)") }
+            throw CommandLineError(message(for: error))
+        } catch let error as ModelError {
+            switch error {
+            case let .inputMismatch(expected, found):
+                throw CommandLineError("\(source): --layers starts with \(expected.map(String.init).joined(separator: ",")) inputs, but the data have \(found.map(String.init).joined(separator: ",")) features per row")
+            case let .classCountMismatch(outputs, classes):
+                throw CommandLineError("\(source): --layers ends with \(outputs) outputs, but the data have \(classes) classes")
+            default:
+                throw CommandLineError("\(source): \(error)")
+            }
+        }
     }
 
     func trainingJSON(_ c: TrainingConfiguration) throws -> String {

@@ -60,33 +60,35 @@ extension Benchmarks {
     }
 
     /// One training step of the reference MLP (784 → 512 → ReLU → 512 → ReLU → 10, softmax
-    /// cross-entropy, plain SGD with learning rate 0.01, batch 128): forward, backward, update.
+    /// cross-entropy, plain SGD with learning rate 0.01, batch 128): forward, backward, update,
+    /// through the public model API a user's loop takes — a `Sequential` of `Linear` layers,
+    /// `valueWithGradient(at: model)` and `SGD.update`.
     /// Also reports how much the resident set grew over the timed steps (`rss_growth_bytes`:
     /// in the steady state every step's buffers are freed and reused, so this stays near 0).
     static func mlpStep(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
         let sizes = options.smoke ? [20, 16, 16, 10] : [784, 512, 512, 10]
         let batch = options.smoke ? 4 : 128
         var g = SeededGenerator(seed: 2)
-        var parameters: [Tensor<Float>] = []
+        var layers: [any Layer<Float>] = []
         for l in 0..<(sizes.count - 1) {
             let scale = Float(2 / Double(sizes[l])).squareRoot()   // He initialisation
-            parameters.append(.randomNormal([sizes[l + 1], sizes[l]], standardDeviation: scale, generator: &g))
-            parameters.append(.zeros([sizes[l + 1]]))
+            if l > 0 { layers.append(ReLU<Float>()) }
+            layers.append(Linear(weight: .randomNormal([sizes[l + 1], sizes[l]], standardDeviation: scale, generator: &g),
+                                 bias: .zeros([sizes[l + 1]])))
         }
+        var model = Sequential(layers)
+        var optimizer = SGD<Float>(learningRate: 0.01)
         let x = Tensor<Float>.randomNormal([batch, sizes[0]], generator: &g)
         let targets = Tensor<Float>.oneHot((0..<batch).map { _ in Int(g.next() % UInt64(sizes.last!)) }, classCount: sizes.last!)
         let one = Tensor<Float>(1)
         func step() {
-            let (_, gradients) = valueWithGradient(at: parameters) { p in
-                var h = x
-                for l in 0..<(p.count / 2) {
-                    h = Tensor.affine(h, weight: p[2 * l], bias: p[2 * l + 1])
-                    if l < p.count / 2 - 1 { h = h.relu() }
-                }
-                return Tensor.softmaxCrossEntropy(logits: h, targets: targets, inverseTemperature: one)
+            let (_, gradients) = valueWithGradient(at: model) { m in
+                Tensor.softmaxCrossEntropy(logits: m(x), targets: targets, inverseTemperature: one)
             }
-            for i in parameters.indices {
-                OptimizerKernels.sgdStep(&parameters[i].scalars, gradient: gradients[i].scalars, learningRate: 0.01)
+            do {
+                try optimizer.update(&model, along: gradients)
+            } catch {
+                fatalError("mlp-step: \(error)")   // the gradients come from this model: cannot happen
             }
         }
         for _ in 0..<3 { step() }
@@ -148,8 +150,8 @@ extension Benchmarks {
         let ms = medianMilliseconds(runs) {
             do {
                 let data = try LabeledDataset.digits()
-                var trainer = try Trainer(configuration: configuration, features: data.features, labels: data.labels,
-                                          classCount: data.classCount, source: "digits")
+                var trainer = try ClassifierTraining(configuration: configuration, features: data.features,
+                                                     labels: data.labels, classCount: data.classCount)
                 while !trainer.isFinished { _ = try trainer.trainEpoch() }
                 accuracy = trainer.evaluate(.test).accuracy
             } catch {

@@ -5,12 +5,19 @@ enum OptimizerKernels {
     /// Below this many scalars an update stays on one thread.
     static let parallelThreshold = 1 << 16
 
-    /// Plain SGD: θ ← θ − η·g, one pass, no temporary.
+    /// SGD without momentum: θ ← θ − η·(g + λθ), one pass, no temporary. With λ = 0 it is
+    /// θ ← θ − η·g, eight Float lanes at a time.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func sgdStep<T: TensorScalar>(_ parameters: inout [T], gradient: [T], learningRate: T,
-                                         threads: Int = threadCount) {
-        precondition(parameters.count == gradient.count, "sgdStep: \(gradient.count) gradients for \(parameters.count) parameters")
+                                         weightDecay: T = 0, threads: Int = threadCount) {
+        if weightDecay != 0 {
+            var unused: [T] = []
+            sgdMomentumStep(&parameters, gradient: gradient, momentumBuffer: &unused, firstStep: true,
+                            learningRate: learningRate, momentum: 0, weightDecay: weightDecay, nesterov: false, threads: threads)
+            return
+        }
+        require(parameters.count == gradient.count, "sgdStep: \(gradient.count) gradients for \(parameters.count) parameters")
         parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
                 forEachRange(p.count, threads: threads, threshold: parallelThreshold) { range in
@@ -30,6 +37,36 @@ enum OptimizerKernels {
                         }
                     }
                     while j < range.upperBound { p[j] -= learningRate * g[j]; j += 1 }
+                }
+            }
+        }
+    }
+
+    /// SGD with weight decay λ and momentum μ (PyTorch's `torch.optim.SGD`, dampening 0), one
+    /// pass: d ← g + λθ; with μ > 0, b ← d on the first step, else μb + d, and
+    /// θ ← θ − η·(d + μb) (Nesterov) or θ − η·b; with μ = 0, θ ← θ − η·d (`momentumBuffer` unused).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func sgdMomentumStep<T: TensorScalar>(_ parameters: inout [T], gradient: [T], momentumBuffer: inout [T],
+                                                 firstStep: Bool, learningRate lr: T, momentum mu: T, weightDecay wd: T,
+                                                 nesterov: Bool, threads: Int = threadCount) {
+        let count = parameters.count
+        require(gradient.count == count && (mu == 0 || momentumBuffer.count == count),
+                "sgdMomentumStep: \(gradient.count) gradients and a momentum buffer of \(momentumBuffer.count) for \(count) parameters")
+        parameters.withUnsafeMutableBufferPointer { p in
+            momentumBuffer.withUnsafeMutableBufferPointer { b in
+                gradient.withUnsafeBufferPointer { g in
+                    forEachRange(count, threads: threads, threshold: parallelThreshold) { range in
+                        if mu == 0 {
+                            for j in range { p[j] -= lr * (g[j] + wd * p[j]) }
+                            return
+                        }
+                        for j in range {
+                            let d = g[j] + wd * p[j]
+                            b[j] = firstStep ? d : mu * b[j] + d
+                            p[j] -= lr * (nesterov ? d + mu * b[j] : b[j])
+                        }
+                    }
                 }
             }
         }

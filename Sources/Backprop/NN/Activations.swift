@@ -32,7 +32,7 @@ public struct GELU<Scalar: TensorScalar>: ParameterlessLayer {
 public struct Softmax<Scalar: TensorScalar>: Layer {
     /// β, a rank-0 tensor.
     public var beta: Tensor<Scalar>
-    /// Whether β is trained (listed in `parameters`).
+    /// Whether β is trained (a parameter).
     public let isBetaLearnable: Bool
 
     public init(inverseTemperature beta: Scalar = 1, learnable: Bool = false) {
@@ -40,24 +40,10 @@ public struct Softmax<Scalar: TensorScalar>: Layer {
         self.isBetaLearnable = learnable
     }
 
-    /// β when it is learnable, else nothing.
-    public var parameterPaths: [(name: String, path: WritableKeyPath<Softmax, Tensor<Scalar>>)] {
-        isBetaLearnable ? [("beta", \.beta)] : []
-    }
-
-    /// [β] when it is learnable, else empty. (Direct, not through `parameterPaths`: a generic
-    /// type's key paths are built anew at each access, see `Layer.parameters`.)
-    public var parameters: [Tensor<Scalar>] {
-        get { isBetaLearnable ? [beta] : [] }
-        set {
-            let expected = isBetaLearnable ? 1 : 0
-            precondition(newValue.count == expected, "\(Self.self).parameters: \(newValue.count) tensors for \(expected) parameters")
-            if isBetaLearnable {
-                precondition(newValue[0].shape == beta.shape,
-                             "\(Self.self).beta: shape \(newValue[0].shape) does not match \(beta.shape)")
-                beta = newValue[0]
-            }
-        }
+    /// β as a parameter when it is learnable; a fixed β is configuration, not a tensor of the
+    /// model (as `dim` of PyTorch's `nn.Softmax`), so the layer then declares nothing.
+    public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
+        if isBetaLearnable { visitor.parameter("beta", &beta) }
     }
 
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

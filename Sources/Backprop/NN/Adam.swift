@@ -7,6 +7,9 @@ import RealModule
 ///     m ← m + (1 − β₁)(g − m)            (first moment; PyTorch's lerp)
 ///     v ← β₂·v + (1 − β₂)·g²             (second moment)
 ///     θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// State: m and v per parameter, saved as `"exp_avg.<parameter name>"` and
+/// `"exp_avg_sq.<parameter name>"`.
 public struct Adam<Scalar: TensorScalar>: Optimizer {
     /// How weight decay λ enters the update.
     public enum WeightDecay: Sendable {
@@ -23,8 +26,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     public var epsilon: Scalar
     public var weightDecay: WeightDecay
     public private(set) var step = 0
-    /// m and v per parameter (empty until the first step).
-    var firstMoments: [Tensor<Scalar>] = [], secondMoments: [Tensor<Scalar>] = []
+    /// m and v per parameter name (empty until the first step).
+    var firstMoments = NamedTensors<Scalar>(), secondMoments = NamedTensors<Scalar>()
 
     /// Adam (L2 weight decay, default 0).
     public init(learningRate: Scalar = 1e-3, beta1: Scalar = 0.9, beta2: Scalar = 0.999,
@@ -46,14 +49,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: .decoupled(weightDecay))
     }
 
-    public mutating func update(_ parameters: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
-        precondition(parameters.count == gradients.count, "Adam: \(gradients.count) gradients for \(parameters.count) parameters")
-        if firstMoments.isEmpty {
-            firstMoments = parameters.map { .zeros($0.shape) }
-            secondMoments = firstMoments
-        }
-        step += 1
-        let t = Scalar(step)
+    public mutating func update<Model: Module<Scalar>>(_ model: inout Model, along gradients: NamedTensors<Scalar>) throws {
+        let t = Scalar(step + 1)
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
         let correction1 = 1 - Scalar.pow(b1, t)
         let correction2Root = (1 - Scalar.pow(b2, t)).squareRoot()
@@ -63,29 +60,34 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         case .l2(let lambda): l2 = lambda
         case .decoupled(let lambda): shrink = 1 - lr * lambda
         }
-        for i in parameters.indices {
-            precondition(gradients[i].count == parameters[i].count,
-                         "Adam: gradient \(i) has shape \(gradients[i].shape), parameter \(parameters[i].shape)")
-            var p = parameters[i].detached.scalars
-            OptimizerKernels.adamStep(&p, firstMoment: &firstMoments[i].scalars, secondMoment: &secondMoments[i].scalars,
-                                      gradient: gradients[i].scalars, shrink: shrink, l2: l2, beta1: b1, beta2: b2,
-                                      stepSize: stepSize, correction2Root: correction2Root, epsilon: eps)
-            parameters[i] = Tensor(shape: parameters[i].shape, scalars: p)
+        try Self.forEachParameter(of: &model, gradients: gradients) { name, p, g in
+            if firstMoments.position(of: name) == nil {
+                let zeros = Tensor<Scalar>.zeros(gradients[name]!.shape)
+                firstMoments[name] = zeros
+                secondMoments[name] = zeros
+            }
+            let k = firstMoments.position(of: name)!, kv = secondMoments.position(of: name)!
+            OptimizerKernels.adamStep(&p, firstMoment: &firstMoments.tensors[k].scalars,
+                                      secondMoment: &secondMoments.tensors[kv].scalars, gradient: g, shrink: shrink, l2: l2,
+                                      beta1: b1, beta2: b2, stepSize: stepSize, correction2Root: correction2Root, epsilon: eps)
         }
+        step += 1
     }
 
-    public var stateTensors: [(name: String, tensor: Tensor<Scalar>)] {
-        firstMoments.enumerated().map { (name: "exp_avg.\($0.offset)", tensor: $0.element) }
-            + secondMoments.enumerated().map { (name: "exp_avg_sq.\($0.offset)", tensor: $0.element) }
+    public var state: NamedTensors<Scalar> {
+        NamedTensors(Self.stateEntries("exp_avg", firstMoments) + Self.stateEntries("exp_avg_sq", secondMoments))
     }
 
-    public mutating func restore(step: Int, stateTensors: [String: Tensor<Scalar>], parameters: [Tensor<Scalar>]) throws {
-        self.step = step
+    public mutating func loadState(_ state: NamedTensors<Scalar>, step: Int, for model: some Module<Scalar>) throws {
+        let kinds = step > 0 ? ["exp_avg", "exp_avg_sq"] : []
+        try Self.rejectUnexpectedState(state, kinds: kinds, for: model)
         if step > 0 {
-            firstMoments = try Self.buffers("exp_avg", from: stateTensors, matching: parameters)
-            secondMoments = try Self.buffers("exp_avg_sq", from: stateTensors, matching: parameters)
+            firstMoments = try Self.buffers("exp_avg", from: state, for: model)
+            secondMoments = try Self.buffers("exp_avg_sq", from: state, for: model)
         } else {
-            firstMoments = []; secondMoments = []
+            firstMoments = NamedTensors()
+            secondMoments = NamedTensors()
         }
+        self.step = step
     }
 }

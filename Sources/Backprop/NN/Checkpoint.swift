@@ -1,90 +1,60 @@
 import Foundation
 
-// Checkpoints: a model file plus the optimizer state and training progress, so that
-// `backprop train --resume FILE` continues to the same final weights as an uninterrupted run.
+// Checkpoints of any training loop: the model's state dict, the optimizer's state and the
+// loop's progress in one safetensors file, so a resumed run reaches the same final weights as
+// an uninterrupted one.
 //
-// Layout: the model file's tensors and metadata (so a checkpoint also works as `--model`), plus
-// tensors `optimizer.<buffer>.<i>` (e.g. `optimizer.exp_avg.0`), `beta` when β is learned, and
-// metadata `checkpoint` = JSON {"epochs_completed", "optimizer_step", "history": [...]} and
-// `training` = the configuration (JSON).
+// Layout: the model's tensors under their own names (so a checkpoint loads as a model file),
+// the optimizer state as `optimizer.<buffer>.<parameter name>` (e.g.
+// `optimizer.exp_avg.0.weight`), and metadata `checkpoint` = JSON {"epochs_completed",
+// "optimizer_step", "history": [...]} beside whatever metadata the caller adds.
+
+/// The metadata key of a checkpoint's progress record.
+let checkpointMetadataKey = "checkpoint"
+/// The prefix of optimizer state tensors in a checkpoint.
+let optimizerStatePrefix = "optimizer."
 
 extension Trainer {
-    /// The checkpoint of the current state.
-    public func checkpoint(extraMetadata: [String: String] = [:]) throws -> SafeTensors<Float> {
-        var metadata = extraMetadata
-        metadata[ModelMetadataKey.training] = try Self.json(configuration)
-        metadata["checkpoint"] = try Self.json(CheckpointProgress(epochsCompleted: epochsCompleted,
-                                                                  optimizerStep: optimizer.step, history: history))
-        var file = classifier.safeTensors(extraMetadata: metadata)
-        file.tensors += optimizer.stateTensors.map { (name: "optimizer.\($0.name)", tensor: $0.tensor) }
-        if configuration.learnBeta { file.tensors.append((name: "beta", tensor: classifier.beta)) }
-        return file
+    /// The checkpoint of the current state, with `metadata` added.
+    public func checkpoint(metadata: [String: String] = [:]) throws -> SafeTensors<Scalar> {
+        var metadata = metadata
+        metadata[checkpointMetadataKey] = try CheckpointJSON.encode(
+            CheckpointProgress(epochsCompleted: epochsCompleted, optimizerStep: optimizer.step, history: history))
+        let tensors = Array(model.stateDict) + optimizer.state.map { (name: optimizerStatePrefix + $0.name, tensor: $0.tensor) }
+        return SafeTensors(tensors: tensors.map { (name: $0.name, tensor: $0.tensor) }, metadata: metadata)
     }
 
     /// Writes the checkpoint atomically (temporary file, sync, rename).
-    public func writeCheckpoint(to path: String, extraMetadata: [String: String] = [:]) throws {
-        try checkpoint(extraMetadata: extraMetadata).write(to: path)
+    public func writeCheckpoint(to path: String, metadata: [String: String] = [:]) throws {
+        try checkpoint(metadata: metadata).write(to: path)
     }
 
-    /// A trainer restored from a checkpoint, on the same data (the split and standardisation
-    /// are recomputed from the stored configuration and checked against the stored ones).
+    /// Restores model, optimizer state and progress from a checkpoint of this loop.
     ///
-    /// - Parameter epochs: a new total number of epochs (default: the stored one).
-    /// - Throws: `DataError` naming `source` if the checkpoint is incomplete or does not fit the data.
-    public init(resuming file: SafeTensors<Float>, source: String, features: Tensor<Float>, labels: [Int],
-                classCount: Int, dataSource: String = "data", epochs: Int? = nil) throws {
+    /// - Throws: `DataError` naming `source` when the file is not a checkpoint, its tensors do
+    ///   not fit the model (every missing, unexpected and mis-shaped name), or its optimizer
+    ///   state does not fit the parameters. Nothing changes unless the whole restore succeeds.
+    public mutating func restore(from file: SafeTensors<Scalar>, source: String) throws {
         func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
-        guard let configText = file.metadata[ModelMetadataKey.training], let progressText = file.metadata["checkpoint"] else {
-            throw fail("not a training checkpoint (no \"training\" and \"checkpoint\" metadata)")
+        guard let progressText = file.metadata[checkpointMetadataKey] else {
+            throw fail("not a training checkpoint (no \"\(checkpointMetadataKey)\" metadata)")
         }
-        var configuration: TrainingConfiguration
-        let progress: CheckpointProgress
-        do {
-            configuration = try Self.decoder.decode(TrainingConfiguration.self, from: Data(configText.utf8))
-            progress = try Self.decoder.decode(CheckpointProgress.self, from: Data(progressText.utf8))
-        } catch {
+        guard let progress = try? CheckpointJSON.decode(CheckpointProgress.self, from: progressText) else {
             throw fail("checkpoint metadata is malformed")
         }
-        if let epochs { configuration.epochs = epochs }
-        try self.init(configuration: configuration, features: features, labels: labels, classCount: classCount, source: dataSource)
-        let stored = try Classifier(safeTensors: file, source: source)
-        guard stored.layerSizes == classifier.layerSizes else {
-            throw fail("checkpoint layer sizes \(stored.layerSizes) do not match its configuration \(classifier.layerSizes)")
-        }
-        guard stored.standardization == classifier.standardization else {
-            throw fail("checkpoint was trained on different data (the input standardisation differs from \(dataSource)'s)")
-        }
-        classifier.network.parameters = stored.network.parameters
-        classifier.beta = configuration.learnBeta ? (file["beta"] ?? stored.beta) : stored.beta
-        let state = Dictionary(file.tensors.filter { $0.name.hasPrefix("optimizer.") }
-            .map { (String($0.name.dropFirst("optimizer.".count)), $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let modelTensors = file.tensors.filter { !$0.name.hasPrefix(optimizerStatePrefix) }
+        let stateTensors = file.tensors.filter { $0.name.hasPrefix(optimizerStatePrefix) }
+            .map { (name: String($0.name.dropFirst(optimizerStatePrefix.count)), tensor: $0.tensor) }
+        var restored = self
         do {
-            try optimizer.restore(step: progress.optimizerStep, stateTensors: state, parameters: parameters)
+            try restored.model.loadStateDict(NamedTensors(modelTensors))
+            try restored.optimizer.loadState(NamedTensors(stateTensors), step: progress.optimizerStep, for: restored.model)
         } catch {
             throw fail("\(error)")
         }
-        epochsCompleted = progress.epochsCompleted
-        history = progress.history
-    }
-
-    /// Reads and restores a checkpoint file (see `init(resuming:source:features:labels:classCount:dataSource:epochs:)`).
-    public init(resumingFrom path: String, features: Tensor<Float>, labels: [Int], classCount: Int,
-                dataSource: String = "data", epochs: Int? = nil) throws {
-        try self.init(resuming: try SafeTensors<Float>(contentsOf: path), source: path, features: features,
-                      labels: labels, classCount: classCount, dataSource: dataSource, epochs: epochs)
-    }
-
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
+        restored.epochsCompleted = progress.epochsCompleted
+        restored.history = progress.history
+        self = restored
     }
 }
 
@@ -93,4 +63,23 @@ struct CheckpointProgress: Codable {
     var epochsCompleted: Int
     var optimizerStep: Int
     var history: [EpochRecord]
+}
+
+/// The JSON of checkpoint and model-file metadata: snake_case keys, sorted, and NaN/±∞ as
+/// strings (an epoch without validation data records NaN).
+enum CheckpointJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
 }

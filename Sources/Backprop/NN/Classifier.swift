@@ -1,28 +1,33 @@
-/// A multilayer perceptron that classifies raw feature rows: the model a model file holds.
+/// A multilayer perceptron that classifies raw feature rows: the model `backprop train` builds.
 ///
 /// Raw inputs x are standardised, x′ = (x − mean)/std, then passed through
-/// Linear → activation → … → Linear, giving logits z; class probabilities are softmax(β·z).
-/// `layerSizes` [d₀, d₁, …, d_L] lists the input width, the hidden widths and the class count.
+/// Linear → activation → … → Linear, giving logits z = model(x); class probabilities are
+/// softmax(β·z). `layerSizes` [d₀, d₁, …, d_L] lists the input width, the hidden widths and the
+/// class count. Its tensors are the network's, named as in `nn.Sequential` (`"0.weight"`, …),
+/// plus `"beta"` when β is learned; the standardisation is part of the model file's metadata.
 ///
 ///     var rng = SeededGenerator(seed: 0)
 ///     let model = Classifier(layerSizes: [64, 128, 10], activation: .relu, generator: &rng)
 ///     let labels = model.predict(features)   // [Int], one per row
-public struct Classifier {
+public struct Classifier: Layer {
+    public typealias Scalar = Float
     /// Linear layers at even indices, activations between them (PyTorch `nn.Sequential` layout).
     public var network: Sequential<Float>
     /// [inputs, hidden…, classes].
     public let layerSizes: [Int]
     /// The activation between linear layers.
     public let activation: Activation
-    /// β, the inverse temperature of the output softmax (a rank-0 tensor, trainable if learned).
+    /// β, the inverse temperature of the output softmax (a rank-0 tensor).
     public var beta: Tensor<Float>
+    /// Whether β is a parameter (trained with the weights).
+    public var isBetaLearnable = false
     /// The input standardisation, fitted on the training split.
     public var standardization: Standardization
 
     /// A network from its parts; `network` must be Linear/activation alternating per `layerSizes`.
     public init(network: Sequential<Float>, layerSizes: [Int], activation: Activation, beta: Float,
                 standardization: Standardization) {
-        precondition(standardization.featureCount == layerSizes.first, "Classifier: standardisation has \(standardization.featureCount) features for \(layerSizes.first ?? 0) inputs")
+        require(standardization.featureCount == layerSizes.first, "Classifier: standardisation has \(standardization.featureCount) features for \(layerSizes.first ?? 0) inputs")
         self.network = network
         self.layerSizes = layerSizes
         self.activation = activation
@@ -31,10 +36,10 @@ public struct Classifier {
     }
 
     /// A freshly initialised network (layers drawn in order from `generator`).
-    public init(layerSizes: [Int], activation: Activation = .relu, beta: Float = 1,
+    public init(layerSizes: [Int], activation: Activation = .relu, beta: Float = 1, learnBeta: Bool = false,
                 initializer: Initializer = .kaimingUniform, standardization: Standardization? = nil,
                 generator: inout SeededGenerator) {
-        precondition(layerSizes.count >= 2 && layerSizes.allSatisfy { $0 > 0 },
+        require(layerSizes.count >= 2 && layerSizes.allSatisfy { $0 > 0 },
                      "Classifier: layer sizes \(layerSizes) need at least an input and an output width, all positive")
         var layers: [any Layer<Float>] = []
         for i in 0..<(layerSizes.count - 1) {
@@ -43,7 +48,16 @@ public struct Classifier {
         }
         self.init(network: Sequential(layers), layerSizes: layerSizes, activation: activation, beta: beta,
                   standardization: standardization ?? .identity(featureCount: layerSizes[0]))
+        isBetaLearnable = learnBeta
     }
+
+    public mutating func visitTensors(with visitor: inout some TensorVisitor<Float>) {
+        network.visitTensors(with: &visitor)
+        if isBetaLearnable { visitor.parameter("beta", &beta) }
+    }
+
+    /// The logits z [n, classes] of raw inputs [n, inputs] (standardised first).
+    public func callAsFunction(_ raw: Tensor<Float>) -> Tensor<Float> { logits(raw) }
 
     /// The number of input features.
     public var inputCount: Int { layerSizes[0] }

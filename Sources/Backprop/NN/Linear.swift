@@ -15,7 +15,7 @@ public struct Linear<Scalar: TensorScalar>: Layer {
 
     /// A layer with the given weight [out, in] and bias [out].
     public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>) {
-        precondition(weight.rank == 2 && bias.shape == [weight.shape[0]],
+        require(weight.rank == 2 && bias.shape == [weight.shape[0]],
                      "Linear: weight \(weight.shape) and bias \(bias.shape) do not fit ([out, in] and [out])")
         self.weight = weight
         self.bias = bias
@@ -24,7 +24,7 @@ public struct Linear<Scalar: TensorScalar>: Layer {
     /// A freshly initialised layer (weight first, then bias, from `generator`).
     public init(inputs: Int, outputs: Int, initializer: Initializer = .kaimingUniform,
                 generator: inout SeededGenerator) {
-        precondition(inputs > 0 && outputs > 0, "Linear: sizes must be positive, got \(inputs) → \(outputs)")
+        require(inputs > 0 && outputs > 0, "Linear: sizes must be positive, got \(inputs) → \(outputs)")
         let w: Tensor<Scalar> = initializer.weight(outputs: outputs, inputs: inputs, generator: &generator)
         let b: Tensor<Scalar> = initializer.bias(outputs: outputs, inputs: inputs, generator: &generator)
         self.init(weight: w, bias: b)
@@ -35,20 +35,9 @@ public struct Linear<Scalar: TensorScalar>: Layer {
     /// The number of outputs.
     public var outputCount: Int { weight.shape[0] }
 
-    public var parameterPaths: [(name: String, path: WritableKeyPath<Linear, Tensor<Scalar>>)] {
-        [("weight", \.weight), ("bias", \.bias)]
-    }
-
-    /// [weight, bias], without going through `parameterPaths` (set once per training step).
-    public var parameters: [Tensor<Scalar>] {
-        get { [weight, bias] }
-        set {
-            precondition(newValue.count == 2, "Linear.parameters: \(newValue.count) tensors for 2 parameters")
-            precondition(newValue[0].shape == weight.shape, "Linear.weight: shape \(newValue[0].shape) does not match \(weight.shape)")
-            precondition(newValue[1].shape == bias.shape, "Linear.bias: shape \(newValue[1].shape) does not match \(bias.shape)")
-            weight = newValue[0]
-            bias = newValue[1]
-        }
+    public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
+        visitor.parameter("weight", &weight)
+        visitor.parameter("bias", &bias)
     }
 
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {

@@ -32,3 +32,18 @@ public struct ClassificationReport: Sendable {
         return lines.joined(separator: "\n")
     }
 }
+
+extension ClassificationReport {
+    /// Mean cross-entropy and the confusion matrix of a model whose outputs are logits [N, C].
+    public init<Model: Layer>(model: Model, data: LabeledExamples<Model.Scalar>) {
+        let z = withoutDerivative { model(data.inputs) }
+        let classCount = z.shape.last ?? 0
+        let loss = data.count == 0 ? Double.nan
+            : Double(Loss.softmaxCrossEntropy(logits: z, labels: data.labels).scalar)
+        self.init(loss: loss, confusion: Self.confusionMatrix(labels: data.labels, predictions: data.count == 0 ? [] : z.argmaxRows(),
+                                                             classCount: classCount))
+    }
+
+    /// The loss and accuracy, as a training loop reports them.
+    public var evaluation: Evaluation { Evaluation(loss: loss, accuracy: accuracy) }
+}

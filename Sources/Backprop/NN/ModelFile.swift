@@ -25,8 +25,14 @@ public enum ModelMetadataKey {
 
 extension Classifier {
     /// The model as named tensors (PyTorch `nn.Sequential` `state_dict` names) and metadata.
-    public func safeTensors(extraMetadata: [String: String] = [:]) -> SafeTensors<Float> {
-        var metadata = extraMetadata
+    public func safeTensors(metadata extraMetadata: [String: String] = [:]) -> SafeTensors<Float> {
+        SafeTensors(tensors: Array(network.stateDict), metadata: modelMetadata.merging(extraMetadata) { own, _ in own })
+    }
+
+    /// The metadata that describes the model: format, architecture, PyTorch modules,
+    /// activation, β and the input standardisation.
+    public var modelMetadata: [String: String] {
+        var metadata: [String: String] = [:]
         metadata[ModelMetadataKey.format] = "backprop-mlp"
         metadata[ModelMetadataKey.architecture] = "[" + layerSizes.map(String.init).joined(separator: ",") + "]"
         var modules: [String] = []
@@ -39,13 +45,13 @@ extension Classifier {
         metadata[ModelMetadataKey.beta] = "\(beta.scalar)"
         metadata[ModelMetadataKey.inputMean] = Self.jsonArray(standardization.mean)
         metadata[ModelMetadataKey.inputStandardDeviation] = Self.jsonArray(standardization.std)
-        return SafeTensors(tensors: network.namedParameters, metadata: metadata)
+        return metadata
     }
 
     /// Writes the model atomically (temporary file, sync, rename): an existing file at `path`
     /// is replaced only by a complete new one.
-    public func write(to path: String, extraMetadata: [String: String] = [:]) throws {
-        try safeTensors(extraMetadata: extraMetadata).write(to: path)
+    public func write(to path: String, metadata extraMetadata: [String: String] = [:]) throws {
+        try safeTensors(metadata: extraMetadata).write(to: path)
     }
 
     /// Reads a model file written by `write(to:)` or by PyTorch

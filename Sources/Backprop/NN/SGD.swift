@@ -5,6 +5,8 @@
 ///     b ← g on the first step, else μ·b + g   (momentum μ > 0)
 ///     g ← g + μ·b  (Nesterov)   or   g ← b
 ///     θ ← θ − η·g
+///
+/// State: one momentum buffer per parameter, saved as `"momentum_buffer.<parameter name>"`.
 public struct SGD<Scalar: TensorScalar>: Optimizer {
     public var learningRate: Scalar
     /// μ, 0 for plain SGD.
@@ -14,49 +16,44 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     /// λ, added to the gradient as λ·θ.
     public var weightDecay: Scalar
     public private(set) var step = 0
-    /// One momentum buffer per parameter (empty until the first step, or when μ = 0).
-    var momentumBuffers: [Tensor<Scalar>] = []
+    /// b per parameter name (empty until the first step, and when μ = 0).
+    var momentumBuffers = NamedTensors<Scalar>()
 
     public init(learningRate: Scalar, momentum: Scalar = 0, nesterov: Bool = false, weightDecay: Scalar = 0) {
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        require(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
         self.learningRate = learningRate
         self.momentum = momentum
         self.nesterov = nesterov
         self.weightDecay = weightDecay
     }
 
-    public mutating func update(_ parameters: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
-        precondition(parameters.count == gradients.count, "SGD: \(gradients.count) gradients for \(parameters.count) parameters")
-        let first = momentumBuffers.isEmpty
-        if first && momentum != 0 { momentumBuffers = parameters.map { .zeros($0.shape) } }
-        let (lr, mu, wd) = (learningRate, momentum, weightDecay)
-        for i in parameters.indices {
-            var p = parameters[i].detached.scalars
-            let g = gradients[i].scalars
-            precondition(g.count == p.count, "SGD: gradient \(i) has shape \(gradients[i].shape), parameter \(parameters[i].shape)")
-            if mu != 0 {
-                var b = momentumBuffers[i].scalars
-                for j in p.indices {
-                    let d = g[j] + wd * p[j]
-                    b[j] = first ? d : mu * b[j] + d
-                    p[j] -= lr * (nesterov ? d + mu * b[j] : b[j])
-                }
-                momentumBuffers[i].scalars = b
-            } else {
-                for j in p.indices { p[j] -= lr * (g[j] + wd * p[j]) }
+    public mutating func update<Model: Module<Scalar>>(_ model: inout Model, along gradients: NamedTensors<Scalar>) throws {
+        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
+        try Self.forEachParameter(of: &model, gradients: gradients) { name, p, g in
+            guard mu != 0 else {
+                OptimizerKernels.sgdStep(&p, gradient: g, learningRate: lr, weightDecay: wd)
+                return
             }
-            parameters[i] = Tensor(shape: parameters[i].shape, scalars: p)
+            if let k = momentumBuffers.position(of: name) {
+                OptimizerKernels.sgdMomentumStep(&p, gradient: g, momentumBuffer: &momentumBuffers.tensors[k].scalars,
+                                                 firstStep: false, learningRate: lr, momentum: mu, weightDecay: wd,
+                                                 nesterov: nesterov)
+            } else {
+                var b = [Scalar](repeating: 0, count: p.count)
+                OptimizerKernels.sgdMomentumStep(&p, gradient: g, momentumBuffer: &b, firstStep: true, learningRate: lr,
+                                                 momentum: mu, weightDecay: wd, nesterov: nesterov)
+                momentumBuffers[name] = Tensor(shape: gradients[name]!.shape, scalars: b)
+            }
         }
         step += 1
     }
 
-    public var stateTensors: [(name: String, tensor: Tensor<Scalar>)] {
-        momentumBuffers.enumerated().map { (name: "momentum_buffer.\($0.offset)", tensor: $0.element) }
-    }
+    public var state: NamedTensors<Scalar> { NamedTensors(Self.stateEntries("momentum_buffer", momentumBuffers)) }
 
-    public mutating func restore(step: Int, stateTensors: [String: Tensor<Scalar>], parameters: [Tensor<Scalar>]) throws {
+    public mutating func loadState(_ state: NamedTensors<Scalar>, step: Int, for model: some Module<Scalar>) throws {
+        let kinds = momentum != 0 && step > 0 ? ["momentum_buffer"] : []
+        try Self.rejectUnexpectedState(state, kinds: kinds, for: model)
+        momentumBuffers = kinds.isEmpty ? NamedTensors() : try Self.buffers("momentum_buffer", from: state, for: model)
         self.step = step
-        momentumBuffers = momentum != 0 && step > 0
-            ? try Self.buffers("momentum_buffer", from: stateTensors, matching: parameters) : []
     }
 }

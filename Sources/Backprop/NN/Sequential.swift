@@ -1,14 +1,14 @@
-/// Layers applied one after another, as PyTorch's `nn.Sequential`.
+/// Layers applied one after another, as PyTorch's `nn.Sequential`; itself a layer, so it nests.
 ///
-/// Parameters are the layers' parameters in order; each is named `"<index>.<local name>"`
-/// exactly as `nn.Sequential.state_dict()` names them (`"0.weight"`, `"0.bias"`, `"2.weight"`, …
-/// where layer 1 is a parameterless activation).
+/// Layer i's tensors are named `"<i>.<its names>"` exactly as `nn.Sequential.state_dict()`
+/// names them: `"0.weight"`, `"0.bias"`, `"2.weight"` (layer 1 being a parameterless
+/// activation), and `"2.1.bias"` for a `Sequential` nested at index 2.
 ///
 ///     var rng = SeededGenerator(seed: 0)
 ///     let model = Sequential<Float>(Linear(inputs: 64, outputs: 128, generator: &rng), ReLU(),
 ///                                   Linear(inputs: 128, outputs: 10, generator: &rng))
 ///     let logits = model(x)   // [B, 10]
-public struct Sequential<Scalar: TensorScalar> {
+public struct Sequential<Scalar: TensorScalar>: Layer {
     /// The layers, first applied first.
     public var layers: [any Layer<Scalar>]
 
@@ -20,43 +20,34 @@ public struct Sequential<Scalar: TensorScalar> {
         self.init(layers)
     }
 
+    public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
+        for i in layers.indices { visitor.module(String(i), &layers[i]) }
+    }
+
     /// The composition: layers[n−1](… layers[0](x)).
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         layers.reduce(x) { $1($0) }
     }
+}
 
-    /// Every layer's parameters, in layer order. Setting splits the list back by layer.
-    public var parameters: [Tensor<Scalar>] {
-        get { layers.flatMap { $0.parameters } }
-        set {
-            let counts = layers.map { $0.parameters.count }
-            let total = counts.reduce(0, +)
-            precondition(newValue.count == total, "Sequential.parameters: \(newValue.count) tensors for \(total) parameters")
-            var start = 0
-            for (i, n) in counts.enumerated() {
-                if n > 0 { layers[i].parameters = Array(newValue[start..<(start + n)]) }
-                start += n
-            }
-        }
+/// x + f(x): a block whose output adds its input back (He et al., 2016). `body` must keep the
+/// shape of its input. Its tensors are named `"body.<their names>"`.
+///
+///     let block = Residual(Sequential<Float>(Linear(inputs: 64, outputs: 64, generator: &rng), ReLU()))
+public struct Residual<Body: Layer>: Layer {
+    public typealias Scalar = Body.Scalar
+    /// f.
+    public var body: Body
+
+    public init(_ body: Body) { self.body = body }
+
+    public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
+        visitor.module("body", &body)
     }
 
-    /// The `state_dict` name of each parameter, in the order of `parameters`.
-    public var parameterNames: [String] {
-        layers.enumerated().flatMap { i, layer in layer.parameterNames.map { "\(i).\($0)" } }
-    }
-
-    /// The parameters with their `state_dict` names.
-    public var namedParameters: [(name: String, tensor: Tensor<Scalar>)] {
-        Array(zip(parameterNames, parameters)).map { (name: $0.0, tensor: $0.1) }
-    }
-
-    /// The number of trainable scalars.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
-
-    /// A copy whose parameters are `parameters` (for differentiating with respect to them).
-    public func replacingParameters(_ parameters: [Tensor<Scalar>]) -> Sequential {
-        var copy = self
-        copy.parameters = parameters
-        return copy
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        let y = body(x)
+        require(y.shape == x.shape, "Residual: the body maps shape \(x.shape) to \(y.shape); x + f(x) needs equal shapes")
+        return x + y
     }
 }

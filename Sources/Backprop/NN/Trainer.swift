@@ -1,5 +1,5 @@
 /// One epoch's results, as written to `--metrics` (1-based `epoch`; `seconds` is the epoch's
-/// own wall time).
+/// own wall time). Validation figures are NaN when there is no validation data or no accuracy.
 public struct EpochRecord: Codable, Equatable, Sendable {
     public var epoch: Int
     public var trainLoss: Double
@@ -20,167 +20,216 @@ public struct StepProgress: Sendable {
     public var examples: Int, seconds: Double
 }
 
-/// Why training stopped early.
-public enum TrainingError: Error, CustomStringConvertible {
-    /// The loss became NaN or ±∞ at this (1-based) epoch and step.
+/// What an evaluation of a model on a data set measured.
+public struct Evaluation: Sendable, Equatable {
+    /// The mean loss per example.
+    public var loss: Double
+    /// The fraction classified correctly, for classifiers.
+    public var accuracy: Double?
+
+    public init(loss: Double, accuracy: Double? = nil) {
+        self.loss = loss
+        self.accuracy = accuracy
+    }
+}
+
+/// How a training loop runs: epochs, mini-batches, the seed of the shuffles, the learning rate
+/// and its schedule, and gradient clipping.
+public struct TrainingLoop: Codable, Equatable, Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    /// Seeds the shuffle of every epoch.
+    public var seed: UInt64
+    /// The base learning rate η₀ (the schedule scales it per epoch).
+    public var learningRate: Double
+    public var schedule: LearningRateSchedule
+    /// Clip the gradients to this global L2 norm before each step (nil: no clipping).
+    public var clipNorm: Double?
+
+    public init(epochs: Int = 20, batchSize: Int = 32, seed: UInt64 = 0, learningRate: Double = 1e-3,
+                schedule: LearningRateSchedule = .constant, clipNorm: Double? = nil) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.learningRate = learningRate
+        self.schedule = schedule
+        self.clipNorm = clipNorm
+    }
+
+    /// The learning rate of epoch `epoch` (0-based).
+    public func learningRate(epoch: Int) -> Double { schedule.learningRate(base: learningRate, epoch: epoch) }
+
+    /// The first setting that makes the loop unusable, if any.
+    public func problem() -> TrainingError? {
+        if epochs < 1 { return .invalidSetting(.epochs, "must be at least 1, got \(epochs)") }
+        if batchSize < 1 { return .invalidSetting(.batchSize, "must be at least 1, got \(batchSize)") }
+        if !(learningRate > 0) || !learningRate.isFinite { return .invalidSetting(.learningRate, "must be a positive number, got \(learningRate)") }
+        if let c = clipNorm, !(c > 0) { return .invalidSetting(.clipNorm, "must be positive, got \(c)") }
+        return nil
+    }
+}
+
+/// Why training could not start or stopped early.
+public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A setting of a training run, for naming it in errors.
+    public enum Setting: String, Sendable, CaseIterable {
+        case layerSizes = "layer sizes", epochs, batchSize = "batch size", learningRate = "learning rate"
+        case beta = "β", labelSmoothing = "label smoothing", clipNorm = "clipping norm", momentum
+        case nesterov = "Nesterov momentum", splitFractions = "validation and test fractions"
+    }
+
+    /// The loss became NaN or ±∞ at this (1-based) epoch and step; the model is the one before
+    /// that step.
     case diverged(epoch: Int, step: Int, loss: Double, learningRate: Double)
-    /// The configuration does not fit the data.
-    case invalid(String)
+    /// A setting has a value it cannot have; the text says what it must be.
+    case invalidSetting(Setting, String)
+    /// Too few examples to train on.
+    case tooFewExamples(Int)
 
     public var description: String {
         switch self {
         case let .diverged(epoch, step, loss, lr):
             let value = loss.isNaN ? "NaN" : (loss > 0 ? "+inf" : "-inf")
-            return "training diverged: the loss became \(value) at epoch \(epoch), step \(step) (learning rate \(lr)); "
-                + "try a smaller --lr, --clip-norm 1, or another --optimizer"
-        case let .invalid(message):
-            return message
+            return "training diverged: the loss became \(value) at epoch \(epoch), step \(step) (learning rate \(lr))"
+        case let .invalidSetting(setting, requirement):
+            return "the \(setting.rawValue) \(requirement)"
+        case let .tooFewExamples(count):
+            return "too few examples (\(count)) to train on"
         }
     }
 }
 
-/// Trains a `Classifier` on a labelled data set, one epoch at a time.
+/// One training loop for any model: seeded shuffling, mini-batch steps, validation each epoch,
+/// metrics, NaN/∞ detection, and (see `checkpoint`) resuming bit for bit.
 ///
-/// The data are split (seeded, stratified), standardised with statistics of the training rows,
-/// and the network is initialised from `configuration.seed`. Epoch e shuffles with a generator
-/// seeded by (seed, e) alone, so training resumed from a checkpoint after epoch e reproduces the
-/// uninterrupted run bit for bit.
+/// The loop takes a model, an optimizer, a data set and a loss of (model, batch). Epoch e
+/// shuffles with a generator seeded by (seed, e) alone, so a run resumed from a checkpoint
+/// after epoch e continues exactly as the uninterrupted one. Steps run in
+/// `LearningPhase.training`, evaluations in `.inference`.
 ///
-///     var trainer = try Trainer(configuration: .init(), features: x, labels: y, classCount: 10)
-///     while !trainer.isFinished { let record = try trainer.trainEpoch { _ in } }
-///     let report = trainer.evaluate(.test)
-public struct Trainer {
-    public let configuration: TrainingConfiguration
-    public let split: DataSplit
-    public var classifier: Classifier
-    public var optimizer: any Optimizer<Float>
+///     var trainer = try Trainer(model: model, optimizer: Adam<Float>(learningRate: 1e-3),
+///                               loop: TrainingLoop(epochs: 10), trainingData: train, validationData: validation)
+///     try trainer.fit { record in print(record.epoch, record.validationAccuracy) }
+///     let trained = trainer.model
+public struct Trainer<Model: Module, Data: Dataset> {
+    public typealias Scalar = Model.Scalar
+    /// The model being trained (updated in place by each step).
+    public var model: Model
+    public var optimizer: any Optimizer<Model.Scalar>
+    public var loop: TrainingLoop
+    public let trainingData: Data
+    public let validationData: Data?
     /// Completed epochs.
     public var epochsCompleted = 0
     /// One record per completed epoch.
     public var history: [EpochRecord] = []
-    let trainX: Tensor<Float>, trainY: [Int]
-    let validationX: Tensor<Float>, validationY: [Int]
-    let testX: Tensor<Float>, testY: [Int]
+    let loss: (Model, Data.Batch) -> Tensor<Scalar>
+    let evaluator: (Model, Data) -> Evaluation
 
-    /// The parts of the data set a report can be about.
-    public enum Part: String, Sendable { case train, validation, test }
-
-    public init(configuration: TrainingConfiguration, features: Tensor<Float>, labels: [Int], classCount: Int,
-                source: String = "data") throws {
-        if let problem = configuration.problem() { throw TrainingError.invalid(problem) }
-        precondition(features.rank == 2 && features.shape[0] == labels.count, "Trainer: features \(features.shape) for \(labels.count) labels")
-        let sizes = configuration.layerSizes
-        guard sizes[0] == features.shape[1] else {
-            throw TrainingError.invalid("\(source): layer sizes \(sizes.map(String.init).joined(separator: ",")) start with \(sizes[0]) inputs, but the data have \(features.shape[1]) features per row")
-        }
-        guard sizes[sizes.count - 1] >= classCount else {
-            throw TrainingError.invalid("\(source): layer sizes \(sizes.map(String.init).joined(separator: ",")) end with \(sizes[sizes.count - 1]) outputs, but the data have \(classCount) classes")
-        }
-        let split = DataSplit.stratified(labels: labels, validationFraction: configuration.validationFraction,
-                                         testFraction: configuration.testFraction, seed: configuration.seed)
-        guard !split.train.isEmpty else { throw TrainingError.invalid("\(source): too few examples (\(labels.count)) to train on") }
-        self.configuration = configuration
-        self.split = split
-        let rawTrain = features.gatheringRows(split.train)
-        let standardization = Standardization.fitted(to: rawTrain)
-        trainX = standardization.apply(rawTrain)
-        trainY = split.train.map { labels[$0] }
-        validationX = standardization.apply(features.gatheringRows(split.validation))
-        validationY = split.validation.map { labels[$0] }
-        testX = standardization.apply(features.gatheringRows(split.test))
-        testY = split.test.map { labels[$0] }
-        var generator = SeededGenerator(seed: configuration.seed)
-        classifier = Classifier(layerSizes: sizes, activation: configuration.activation, beta: configuration.beta,
-                                initializer: configuration.initializer, standardization: standardization, generator: &generator)
-        optimizer = configuration.makeOptimizer()
+    /// - Parameters:
+    ///   - loss: the scalar loss of the model on one batch (the mean over its examples).
+    ///   - evaluate: measures the model on a whole data set (default: the mean of `loss` over
+    ///     batches of `loop.batchSize`, no accuracy).
+    /// - Throws: `TrainingError` for an unusable loop or an empty training set.
+    public init(model: Model, optimizer: any Optimizer<Model.Scalar>, loop: TrainingLoop, trainingData: Data,
+                validationData: Data? = nil, loss: @escaping (Model, Data.Batch) -> Tensor<Model.Scalar>,
+                evaluate: ((Model, Data) -> Evaluation)? = nil) throws {
+        if let problem = loop.problem() { throw problem }
+        guard trainingData.count > 0 else { throw TrainingError.tooFewExamples(0) }
+        self.model = model
+        self.optimizer = optimizer
+        self.loop = loop
+        self.trainingData = trainingData
+        self.validationData = validationData
+        self.loss = loss
+        let batchSize = loop.batchSize
+        self.evaluator = evaluate ?? { model, data in Self.meanLoss(of: model, on: data, batchSize: batchSize, loss: loss) }
     }
 
     /// Whether every configured epoch has run.
-    public var isFinished: Bool { epochsCompleted >= configuration.epochs }
+    public var isFinished: Bool { epochsCompleted >= loop.epochs }
 
-    /// The trainable tensors: the network's parameters, then β if it is learned.
-    public var parameters: [Tensor<Float>] {
-        classifier.network.parameters + (configuration.learnBeta ? [classifier.beta] : [])
-    }
-
-    mutating func setParameters(_ ps: [Tensor<Float>]) {
-        let n = classifier.network.parameters.count
-        classifier.network.parameters = Array(ps.prefix(n))
-        if configuration.learnBeta { classifier.beta = ps[n] }
-    }
-
-    /// The learning rate epoch `epoch` (0-based) uses.
-    public func learningRate(epoch: Int) -> Double {
-        configuration.schedule.learningRate(base: configuration.learningRate, epoch: epoch)
-    }
-
-    /// Trains one epoch over shuffled mini-batches, then measures the validation split.
+    /// Trains one epoch over shuffled mini-batches, then evaluates the validation data.
     ///
     /// - Throws: `TrainingError.diverged` as soon as a batch loss (or the validation loss) is
-    ///   not finite; the weights are then those before the bad step.
+    ///   not finite; the model is then the one before the bad step. `OptimizerError` if the
+    ///   loss's gradients do not fit the model.
+    @discardableResult
     public mutating func trainEpoch(progress: (StepProgress) -> Void = { _ in }) throws -> EpochRecord {
         let start = ContinuousClock.now
         let epoch = epochsCompleted
-        let lr = learningRate(epoch: epoch)
-        optimizer.learningRate = Float(lr)
-        var generator = SeededGenerator(seed: configuration.seed &+ UInt64(epoch + 1) &* 0x9E37_79B9_7F4A_7C15)
-        let batches = shuffledBatches(count: trainY.count, batchSize: configuration.batchSize, generator: &generator)
-        let network = classifier.network, learnBeta = configuration.learnBeta, fixedBeta = classifier.beta
-        let smoothing = Float(configuration.labelSmoothing)
-        let n = network.parameters.count
-        var params = parameters
+        let lr = loop.learningRate(epoch: epoch)
+        optimizer.learningRate = Scalar(lr)
+        var generator = SeededGenerator(seed: loop.seed &+ UInt64(epoch + 1) &* 0x9E37_79B9_7F4A_7C15)
+        let batches = shuffledBatches(count: trainingData.count, batchSize: loop.batchSize, generator: &generator)
+        let lossOfBatch = loss
         var lossSum = 0.0, seen = 0
-        for (s, batch) in batches.enumerated() {
-            let x = trainX.gatheringRows(batch), y = batch.map { trainY[$0] }
-            var (loss, grads) = valueWithGradient(at: params) { ps in
-                let logits = network.replacingParameters(Array(ps.prefix(n)))(x)
-                return Loss.softmaxCrossEntropy(logits: logits, labels: y, inverseTemperature: learnBeta ? ps[n] : fixedBeta,
-                                                labelSmoothing: smoothing)
+        for (s, indices) in batches.enumerated() {
+            let batch = trainingData.batch(indices)
+            var (value, gradients) = withLearningPhase(.training) {
+                valueWithGradient(at: model) { lossOfBatch($0, batch) }
             }
-            let value = Double(loss.scalar)
-            guard value.isFinite else {
-                setParameters(params)
-                throw TrainingError.diverged(epoch: epoch + 1, step: s + 1, loss: value, learningRate: lr)
-            }
-            if let c = configuration.clipNorm { clipByGlobalNorm(&grads, maxNorm: Float(c)) }
-            optimizer.update(&params, gradients: grads)
-            lossSum += value * Double(batch.count)
-            seen += batch.count
-            progress(StepProgress(epoch: epoch + 1, step: s + 1, stepsPerEpoch: batches.count, epochs: configuration.epochs,
+            let v = Double(value.scalar)
+            guard v.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, step: s + 1, loss: v, learningRate: lr) }
+            if let c = loop.clipNorm { clipByGlobalNorm(&gradients, maxNorm: Scalar(c)) }
+            try optimizer.update(&model, along: gradients)
+            lossSum += v * Double(indices.count)
+            seen += indices.count
+            progress(StepProgress(epoch: epoch + 1, step: s + 1, stepsPerEpoch: batches.count, epochs: loop.epochs,
                                   loss: lossSum / Double(seen), examples: seen, seconds: Self.seconds(since: start)))
         }
-        setParameters(params)
-        let validation = evaluate(.validation)
-        if !validationY.isEmpty && !validation.loss.isFinite {
+        let validation = validationData.map { evaluate(on: $0) }
+        if let validation, !validation.loss.isFinite {
             throw TrainingError.diverged(epoch: epoch + 1, step: batches.count, loss: validation.loss, learningRate: lr)
         }
         epochsCompleted += 1
-        let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(seen, 1)), validationLoss: validation.loss,
-                                 validationAccuracy: validation.accuracy, learningRate: lr, seconds: Self.seconds(since: start))
+        let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(seen, 1)),
+                                 validationLoss: validation?.loss ?? .nan, validationAccuracy: validation?.accuracy ?? .nan,
+                                 learningRate: lr, seconds: Self.seconds(since: start))
         history.append(record)
         return record
     }
 
-    /// Loss, accuracy and confusion matrix of the current model on one part of the data.
-    public func evaluate(_ part: Part) -> ClassificationReport {
-        switch part {
-        case .train: return classifier.evaluate(standardized: trainX, labels: trainY)
-        case .validation: return classifier.evaluate(standardized: validationX, labels: validationY)
-        case .test: return classifier.evaluate(standardized: testX, labels: testY)
-        }
+    /// Trains the remaining epochs, calling `epochEnded` after each (to print, checkpoint or
+    /// stop early by throwing). Returns the whole history.
+    @discardableResult
+    public mutating func fit(progress: (StepProgress) -> Void = { _ in },
+                             epochEnded: (EpochRecord) throws -> Void = { _ in }) throws -> [EpochRecord] {
+        while !isFinished { try epochEnded(try trainEpoch(progress: progress)) }
+        return history
     }
 
-    /// The number of examples in a part.
-    public func count(_ part: Part) -> Int {
-        switch part {
-        case .train: return trainY.count
-        case .validation: return validationY.count
-        case .test: return testY.count
+    /// The model measured on `data`, in `LearningPhase.inference`, without recording derivatives.
+    public func evaluate(on data: Data) -> Evaluation {
+        withLearningPhase(.inference) { withoutDerivative { evaluator(model, data) } }
+    }
+
+    /// The mean of `loss` over `data` in consecutive batches, weighted by batch size.
+    static func meanLoss(of model: Model, on data: Data, batchSize: Int,
+                         loss: (Model, Data.Batch) -> Tensor<Scalar>) -> Evaluation {
+        guard data.count > 0 else { return Evaluation(loss: .nan) }
+        var sum = 0.0
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let indices = Array(start..<min(start + batchSize, data.count))
+            sum += Double(loss(model, data.batch(indices)).scalar) * Double(indices.count)
         }
+        return Evaluation(loss: sum / Double(data.count))
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let d = ContinuousClock.now - start
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+extension Trainer where Model: Layer, Data == LabeledExamples<Model.Scalar> {
+    /// A classifier's loop: the loss is the mean softmax cross-entropy of the model's outputs
+    /// (logits) against the labels, and evaluations report accuracy too.
+    public init(model: Model, optimizer: any Optimizer<Model.Scalar>, loop: TrainingLoop,
+                trainingData: Data, validationData: Data? = nil) throws {
+        try self.init(model: model, optimizer: optimizer, loop: loop, trainingData: trainingData,
+                      validationData: validationData,
+                      loss: { m, batch in Loss.softmaxCrossEntropy(logits: m(batch.inputs), labels: batch.labels) },
+                      evaluate: { m, data in ClassificationReport(model: m, data: data).evaluation })
     }
 }

@@ -1,4 +1,4 @@
-/// The optimizers `Trainer` can build.
+/// The optimizers a `TrainingConfiguration` can build.
 public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
     case sgd, adam, adamw
 }
@@ -48,19 +48,22 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
     }
 
-    /// A description of the first problem that makes this configuration unusable, if any.
-    public func problem() -> String? {
-        if layerSizes.count < 2 { return "--layers needs at least an input and an output size, got \(layerSizes)" }
-        if let bad = layerSizes.first(where: { $0 <= 0 }) { return "--layers sizes must be positive, got \(bad)" }
-        if epochs < 1 { return "--epochs must be at least 1, got \(epochs)" }
-        if batchSize < 1 { return "--batch-size must be at least 1, got \(batchSize)" }
-        if !(learningRate > 0) || !learningRate.isFinite { return "--lr must be a positive number, got \(learningRate)" }
-        if !beta.isFinite { return "--beta must be finite, got \(beta)" }
-        if !(0...1).contains(labelSmoothing) { return "--label-smoothing must be in [0, 1], got \(labelSmoothing)" }
-        if let c = clipNorm, !(c > 0) { return "--clip-norm must be positive, got \(c)" }
-        if nesterov && !(momentum > 0) { return "--nesterov needs --momentum > 0" }
+    /// The loop settings of this configuration.
+    public var loop: TrainingLoop {
+        TrainingLoop(epochs: epochs, batchSize: batchSize, seed: seed, learningRate: learningRate, schedule: schedule,
+                     clipNorm: clipNorm)
+    }
+
+    /// The first problem that makes this configuration unusable, if any.
+    public func problem() -> TrainingError? {
+        if layerSizes.count < 2 { return .invalidSetting(.layerSizes, "need at least an input and an output size, got \(layerSizes)") }
+        if let bad = layerSizes.first(where: { $0 <= 0 }) { return .invalidSetting(.layerSizes, "must be positive, got \(bad)") }
+        if let problem = loop.problem() { return problem }
+        if !beta.isFinite { return .invalidSetting(.beta, "must be finite, got \(beta)") }
+        if !(0...1).contains(labelSmoothing) { return .invalidSetting(.labelSmoothing, "must be in [0, 1], got \(labelSmoothing)") }
+        if nesterov && !(momentum > 0) { return .invalidSetting(.nesterov, "needs momentum > 0") }
         if validationFraction < 0 || testFraction < 0 || validationFraction + testFraction >= 1 {
-            return "validation and test fractions must be ≥ 0 and sum to less than 1"
+            return .invalidSetting(.splitFractions, "must be ≥ 0 and sum to less than 1")
         }
         return nil
     }

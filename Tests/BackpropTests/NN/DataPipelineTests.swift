@@ -40,7 +40,11 @@ import Testing
     var c = TrainingConfiguration()
     c.layerSizes = [3, 4, 2]
     let x = Tensor<Float>.zeros([10, 5])
-    #expect(throws: TrainingError.self) {
-        try Trainer(configuration: c, features: x, labels: Array(repeating: 0, count: 10), classCount: 2)
+    #expect(throws: ModelError.inputMismatch(expected: [3], found: [5])) {
+        try ClassifierTraining(configuration: c, features: x, labels: Array(repeating: 0, count: 10), classCount: 2)
+    }
+    c.layerSizes = [5, 4, 2]
+    #expect(throws: ModelError.classCountMismatch(outputs: 2, classes: 3)) {
+        try ClassifierTraining(configuration: c, features: x, labels: Array(repeating: 0, count: 10), classCount: 3)
     }
 }

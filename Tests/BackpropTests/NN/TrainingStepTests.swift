@@ -106,15 +106,14 @@ private struct StepFixture {
 /// Two steps of `optimizer` (gradient recomputed at the new parameters) against PyTorch.
 private func checkTwoSteps<O: Optimizer>(_ name: String, _ optimizer: O) throws where O.Scalar == Double {
     let f = try StepFixture()
-    let model = f.model()
+    var model = f.model()
     var optimizer = optimizer
-    var parameters = model.parameters
     let steps = ((f.json["optimizers"] as! [String: Any])[name] as! [String: Any])["after_steps"] as! [Any]
     for (s, stepJSON) in steps.enumerated() {
-        let (_, grads) = f.lossAndGradients(model, parameters)
-        optimizer.update(&parameters, gradients: grads)
+        let (_, grads) = f.lossAndGradients(model, model.parameters)
+        try optimizer.update(&model, along: NamedTensors(names: model.parameterNames, tensors: grads))
         let expected = (stepJSON as! [String: Any]).mapValues(tensorFromJSON)
-        for (pname, p) in zip(model.parameterNames, parameters) {
+        for (pname, p) in model.namedParameters {
             #expect(isClose(p, expected[pname]!, tolerance: tolerance),
                     "\(name) step \(s + 1) \(pname): max difference \(maxDifference(p, expected[pname]!))")
         }

@@ -1,0 +1,136 @@
+import Foundation
+
+/// `backprop train` as a library call: a `Classifier` built from a `TrainingConfiguration` and
+/// trained by the general `Trainer` on a seeded, stratified split of labelled feature rows.
+///
+/// The data are split (70/10/20 by default), the input standardisation is fitted on the
+/// training rows only and stored in the model, and the network is initialised from
+/// `configuration.seed`. The loss is softmax(β·z) cross-entropy with the configured label
+/// smoothing; β is a parameter when `learnBeta` is set.
+///
+///     var run = try ClassifierTraining(configuration: .init(), features: x, labels: y, classCount: 10)
+///     try run.trainer.fit()
+///     let report = run.evaluate(.test)
+public struct ClassifierTraining {
+    public let configuration: TrainingConfiguration
+    public let split: DataSplit
+    /// The general loop, training `trainer.model`.
+    public var trainer: Trainer<Classifier, LabeledExamples<Float>>
+    let test: LabeledExamples<Float>
+
+    /// The parts of the data set a report can be about.
+    public enum Part: String, Sendable { case train, validation, test }
+
+    /// - Throws: `TrainingError` for an unusable configuration or too little data,
+    ///   `ModelError` when the layer sizes do not fit the data.
+    public init(configuration: TrainingConfiguration, features: Tensor<Float>, labels: [Int], classCount: Int) throws {
+        if let problem = configuration.problem() { throw problem }
+        guard features.rank == 2, features.shape[0] == labels.count else {
+            throw ModelError.inputMismatch(expected: [labels.count], found: Array(features.shape.prefix(1)))
+        }
+        let sizes = configuration.layerSizes
+        guard sizes[0] == features.shape[1] else { throw ModelError.inputMismatch(expected: [sizes[0]], found: [features.shape[1]]) }
+        guard sizes[sizes.count - 1] >= classCount else {
+            throw ModelError.classCountMismatch(outputs: sizes[sizes.count - 1], classes: classCount)
+        }
+        let split = DataSplit.stratified(labels: labels, validationFraction: configuration.validationFraction,
+                                         testFraction: configuration.testFraction, seed: configuration.seed)
+        guard !split.train.isEmpty else { throw TrainingError.tooFewExamples(labels.count) }
+        let all = try LabeledExamples(inputs: features, labels: labels)
+        let train = all.subset(split.train)
+        var generator = SeededGenerator(seed: configuration.seed)
+        let classifier = Classifier(layerSizes: sizes, activation: configuration.activation, beta: configuration.beta,
+                                    learnBeta: configuration.learnBeta, initializer: configuration.initializer,
+                                    standardization: .fitted(to: train.inputs), generator: &generator)
+        let smoothing = Float(configuration.labelSmoothing)
+        self.configuration = configuration
+        self.split = split
+        self.test = all.subset(split.test)
+        self.trainer = try Trainer(
+            model: classifier, optimizer: configuration.makeOptimizer(), loop: configuration.loop, trainingData: train,
+            validationData: all.subset(split.validation),
+            loss: { model, batch in
+                Loss.softmaxCrossEntropy(logits: model(batch.inputs), labels: batch.labels,
+                                         inverseTemperature: model.beta, labelSmoothing: smoothing)
+            },
+            evaluate: { model, data in model.evaluate(data.inputs, labels: data.labels).evaluation })
+    }
+
+    /// The model being trained.
+    public var classifier: Classifier { trainer.model }
+    /// Whether every configured epoch has run.
+    public var isFinished: Bool { trainer.isFinished }
+    /// Completed epochs.
+    public var epochsCompleted: Int { trainer.epochsCompleted }
+    /// One record per completed epoch.
+    public var history: [EpochRecord] { trainer.history }
+
+    /// Trains one epoch (see `Trainer.trainEpoch(progress:)`).
+    @discardableResult
+    public mutating func trainEpoch(progress: (StepProgress) -> Void = { _ in }) throws -> EpochRecord {
+        try trainer.trainEpoch(progress: progress)
+    }
+
+    /// The examples of one part of the split.
+    public func data(_ part: Part) -> LabeledExamples<Float> {
+        switch part {
+        case .train: return trainer.trainingData
+        case .validation: return trainer.validationData!
+        case .test: return test
+        }
+    }
+
+    /// Loss, accuracy and confusion matrix of the current model on one part of the data.
+    public func evaluate(_ part: Part) -> ClassificationReport {
+        let d = data(part)
+        return classifier.evaluate(d.inputs, labels: d.labels)
+    }
+
+    /// The number of examples in a part.
+    public func count(_ part: Part) -> Int { data(part).count }
+
+    /// The checkpoint: the trainer's (model tensors, optimizer state, progress) plus the model
+    /// file's metadata and the configuration, so it also loads as a model file.
+    public func checkpoint(extraMetadata: [String: String] = [:]) throws -> SafeTensors<Float> {
+        var metadata = classifier.modelMetadata.merging(extraMetadata) { own, _ in own }
+        metadata[ModelMetadataKey.training] = try CheckpointJSON.encode(configuration)
+        return try trainer.checkpoint(metadata: metadata)
+    }
+
+    /// Writes the checkpoint atomically (temporary file, sync, rename).
+    public func writeCheckpoint(to path: String, extraMetadata: [String: String] = [:]) throws {
+        try checkpoint(extraMetadata: extraMetadata).write(to: path)
+    }
+
+    /// A run restored from a checkpoint, on the same data (the split and standardisation are
+    /// recomputed from the stored configuration and checked against the stored ones).
+    ///
+    /// - Parameter epochs: a new total number of epochs (default: the stored one).
+    /// - Throws: `DataError` naming `source` if the checkpoint is incomplete or does not fit the data.
+    public init(resuming file: SafeTensors<Float>, source: String, features: Tensor<Float>, labels: [Int],
+                classCount: Int, epochs: Int? = nil) throws {
+        func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
+        guard let configText = file.metadata[ModelMetadataKey.training] else {
+            throw fail("not a training checkpoint (no \"training\" metadata)")
+        }
+        guard var configuration = try? CheckpointJSON.decode(TrainingConfiguration.self, from: configText) else {
+            throw fail("checkpoint metadata is malformed")
+        }
+        if let epochs { configuration.epochs = epochs }
+        try self.init(configuration: configuration, features: features, labels: labels, classCount: classCount)
+        let stored = try Classifier(safeTensors: file, source: source)
+        guard stored.layerSizes == classifier.layerSizes else {
+            throw fail("checkpoint layer sizes \(stored.layerSizes) do not match its configuration \(classifier.layerSizes)")
+        }
+        guard stored.standardization == classifier.standardization else {
+            throw fail("checkpoint was trained on different data (the input standardisation differs)")
+        }
+        try trainer.restore(from: file, source: source)
+    }
+
+    /// Reads and restores a checkpoint file (see `init(resuming:source:features:labels:classCount:epochs:)`).
+    public init(resumingFrom path: String, features: Tensor<Float>, labels: [Int], classCount: Int, epochs: Int? = nil) throws {
+        try self.init(resuming: try SafeTensors<Float>(contentsOf: path), source: path, features: features,
+                      labels: labels, classCount: classCount, epochs: epochs)
+    }
+}
