@@ -42,6 +42,10 @@ let package = Package(
             path: "bench/GemmBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // The README's "Your own model" program (CI builds and runs it).
+        .executableTarget(name: "your-own-model", dependencies: ["Backprop"], path: "Examples/YourOwnModel"),
+        // What a shape mistake prints, in a release build too (CI checks the message).
+        .executableTarget(name: "shape-error", dependencies: ["Backprop"], path: "Examples/ShapeError"),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop"],

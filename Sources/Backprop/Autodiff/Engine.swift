@@ -26,7 +26,7 @@ enum Engine {
     /// Returns nil for a variable the result does not depend on.
     static func pullback<Scalar>(_ seed: Tensor<Scalar>, through result: Tensor<Scalar>,
                                  to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
-        precondition(seed.shape == result.shape,
+        require(seed.shape == result.shape,
                      "pullback: cotangent shape \(seed.shape) does not match result shape \(result.shape)")
         return walkBackwards(seed, batch: nil, through: result, to: variables)
     }
@@ -39,7 +39,7 @@ enum Engine {
     /// k cotangents back one by one and stacks them, so every graph is supported.
     static func pullbackBatch<Scalar>(_ seeds: Tensor<Scalar>, through result: Tensor<Scalar>,
                                       to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
-        precondition(seeds.rank >= 1 && Array(seeds.shape.dropFirst()) == result.shape,
+        require(seeds.rank >= 1 && Array(seeds.shape.dropFirst()) == result.shape,
                      "pullbackBatch: cotangents of shape \(seeds.shape) do not match [k] + result shape \(result.shape)")
         return walkBackwards(seeds, batch: seeds.shape[0], through: result, to: variables)
     }
@@ -66,7 +66,7 @@ enum Engine {
             let request = PullbackInput(cotangent: cotangent, output: node.output, needs: needs)
             let inputCotangents = batch.map { node.batchedPullback?(request) ?? pullbackOneByOne(node, request, count: $0) }
                 ?? node.pullback(request)
-            precondition(inputCotangents.count == node.inputs.count,
+            require(inputCotangents.count == node.inputs.count,
                          "\(node.op): pullback returned \(inputCotangents.count) cotangents for \(node.inputs.count) inputs")
             for (i, input) in node.inputs.enumerated() {
                 guard let input, needs[i], var g = inputCotangents[i] else { continue }
@@ -110,7 +110,7 @@ enum Engine {
         guard let root = result.node, let minimumID = variables.map({ $0.id }).min() else { return nil }
         var known: [Int: Tensor<Scalar>] = [:]
         for (variable, tangent) in zip(variables, tangents) {
-            precondition(tangent.shape == variable.shape,
+            require(tangent.shape == variable.shape,
                          "pushforward: tangent shape \(tangent.shape) does not match variable shape \(variable.shape)")
             known[variable.id] = tangent
         }

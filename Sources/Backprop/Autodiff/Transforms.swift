@@ -44,7 +44,7 @@ public func valueWithPullback<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar
 public func valueWithGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
     -> (value: Tensor<Scalar>, gradient: [Tensor<Scalar>]) {
     let (value, pullback) = valueWithPullback(at: xs, of: f)
-    precondition(value.count == 1, "gradient: f must return one scalar, got shape \(value.shape)")
+    require(value.count == 1, "gradient: f must return one scalar, got shape \(value.shape)")
     return (value, pullback(.ones(value.shape)))
 }
 
@@ -90,7 +90,7 @@ public func valueWithDifferential<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tenso
         let y = f(variables)
         let nodes = variables.map { $0.node! }
         let differential = { (tangents: [Tensor<Scalar>]) -> Tensor<Scalar> in
-            precondition(tangents.count == xs.count, "differential: \(tangents.count) tangents for \(xs.count) variables")
+            require(tangents.count == xs.count, "differential: \(tangents.count) tangents for \(xs.count) variables")
             let t = walking(outermost: outermost) { Engine.pushforward(tangents, from: nodes, through: y) }
             return t ?? .zeros(y.shape)
         }

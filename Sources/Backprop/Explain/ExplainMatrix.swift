@@ -19,8 +19,8 @@ public struct ExplainMatrix: Sendable, Equatable {
 
     /// A labelled matrix. - Precondition: the values and labels fit the shape.
     public init(name: String, rows: Int, columns: Int, values: [Double], rowLabels: [String], columnLabels: [String]) {
-        precondition(values.count == rows * columns, "ExplainMatrix \(name): \(values.count) values for \(rows)×\(columns)")
-        precondition(rowLabels.count == rows && columnLabels.count == columns,
+        require(values.count == rows * columns, "ExplainMatrix \(name): \(values.count) values for \(rows)×\(columns)")
+        require(rowLabels.count == rows && columnLabels.count == columns,
                      "ExplainMatrix \(name): \(rowLabels.count)×\(columnLabels.count) labels for \(rows)×\(columns)")
         self.name = name
         self.rows = rows
@@ -32,7 +32,7 @@ public struct ExplainMatrix: Sendable, Equatable {
 
     /// A matrix from a rank-2 tensor.
     public init(name: String, _ tensor: Tensor<Double>, rowLabels: [String], columnLabels: [String]) {
-        precondition(tensor.rank == 2, "ExplainMatrix \(name): expects a matrix, got shape \(tensor.shape)")
+        require(tensor.rank == 2, "ExplainMatrix \(name): expects a matrix, got shape \(tensor.shape)")
         self.init(name: name, rows: tensor.shape[0], columns: tensor.shape[1], values: tensor.scalars,
                   rowLabels: rowLabels, columnLabels: columnLabels)
     }
@@ -70,7 +70,7 @@ public struct ExplainMatrix: Sendable, Equatable {
 
     /// max |aᵢ − bᵢ| over the entries of two matrices of the same shape.
     public static func maxAbsDifference(_ a: ExplainMatrix, _ b: ExplainMatrix) -> Double {
-        precondition(a.rows == b.rows && a.columns == b.columns, "maxAbsDifference: \(a.name) is \(a.shapeDescription), \(b.name) is \(b.shapeDescription)")
+        require(a.rows == b.rows && a.columns == b.columns, "maxAbsDifference: \(a.name) is \(a.shapeDescription), \(b.name) is \(b.shapeDescription)")
         return zip(a.values, b.values).reduce(0) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
     }
 }

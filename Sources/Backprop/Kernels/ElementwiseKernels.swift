@@ -131,7 +131,7 @@ enum ElementwiseKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func reluBackward<T: TensorScalar>(_ g: [T], input x: [T], threads: Int = threadCount) -> [T] {
-        precondition(x.count == 0 ? g.count == 0 : g.count % x.count == 0, "reluBackward: \(g.count) cotangents for \(x.count) inputs")
+        require(x.count == 0 ? g.count == 0 : g.count % x.count == 0, "reluBackward: \(g.count) cotangents for \(x.count) inputs")
         return [T](unsafeUninitializedCapacity: g.count) { out, initialized in
             g.withUnsafeBufferPointer { pg in
                 x.withUnsafeBufferPointer { px in

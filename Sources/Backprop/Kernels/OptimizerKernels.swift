@@ -82,7 +82,7 @@ enum OptimizerKernels {
                                           gradient: [T], shrink: T, l2: T, beta1: T, beta2: T,
                                           stepSize: T, correction2Root: T, epsilon: T, threads: Int = threadCount) {
         let count = parameters.count
-        precondition(gradient.count == count && firstMoment.count == count && secondMoment.count == count,
+        require(gradient.count == count && firstMoment.count == count && secondMoment.count == count,
                      "adamStep: \(gradient.count) gradients and moments of \(firstMoment.count), \(secondMoment.count) for \(count) parameters")
         parameters.withUnsafeMutableBufferPointer { p in
             firstMoment.withUnsafeMutableBufferPointer { m in

@@ -80,7 +80,7 @@ enum SoftmaxKernels {
     @_specialize(where T == Double)
     static func backward<T: TensorScalar>(_ g: [T], output y: [T], rowLength n: Int, beta: T, log: Bool,
                                           streaming: Bool? = nil) -> [T] {
-        precondition(y.count == 0 ? g.count == 0 : g.count % y.count == 0, "SoftmaxKernels.backward: \(g.count) cotangents for \(y.count) outputs")
+        require(y.count == 0 ? g.count == 0 : g.count % y.count == 0, "SoftmaxKernels.backward: \(g.count) cotangents for \(y.count) outputs")
         let rows = n == 0 ? 0 : g.count / n, yRows = Swift.max(1, n == 0 ? 1 : y.count / n)
         let stream = T.self == Float.self && (streaming ?? (g.count * MemoryLayout<T>.stride >= streamingThreshold))
         return [T](unsafeUninitializedCapacity: g.count) { out, initialized in

@@ -15,7 +15,7 @@ import Foundation
 public var threadCount: Int {
     get { KernelSettings.shared.threadCount }
     set {
-        precondition(newValue >= 1, "Backprop.threadCount must be at least 1, got \(newValue)")
+        require(newValue >= 1, "Backprop.threadCount must be at least 1, got \(newValue)")
         KernelSettings.shared.threadCount = newValue
     }
 }

@@ -12,7 +12,7 @@ public struct DataSplit: Equatable, Sendable {
     /// to test, ⌊n·validationFraction⌉ to validation, the rest to training.
     public static func stratified(labels: [Int], validationFraction: Double, testFraction: Double,
                                   seed: UInt64) -> DataSplit {
-        precondition(validationFraction >= 0 && testFraction >= 0 && validationFraction + testFraction < 1,
+        require(validationFraction >= 0 && testFraction >= 0 && validationFraction + testFraction < 1,
                      "DataSplit: fractions \(validationFraction) + \(testFraction) must be ≥ 0 and < 1")
         var byClass: [Int: [Int]] = [:]
         for (i, label) in labels.enumerated() { byClass[label, default: []].append(i) }
@@ -46,7 +46,7 @@ public func shuffle<T>(_ array: inout [T], using generator: inout SeededGenerato
 /// Mini-batches of example indices for one epoch: a seeded permutation of `0..<count` cut into
 /// runs of `batchSize` (the last batch may be smaller, as PyTorch's `DataLoader`).
 public func shuffledBatches(count: Int, batchSize: Int, generator: inout SeededGenerator) -> [[Int]] {
-    precondition(batchSize > 0, "shuffledBatches: batch size must be positive")
+    require(batchSize > 0, "shuffledBatches: batch size must be positive")
     var order = Array(0..<count)
     shuffle(&order, using: &generator)
     return stride(from: 0, to: count, by: batchSize).map { Array(order[$0..<Swift.min($0 + batchSize, count)]) }
@@ -62,7 +62,7 @@ public struct Standardization: Equatable, Sendable {
     public var std: [Float]
 
     public init(mean: [Float], std: [Float]) {
-        precondition(mean.count == std.count, "Standardization: \(mean.count) means for \(std.count) deviations")
+        require(mean.count == std.count, "Standardization: \(mean.count) means for \(std.count) deviations")
         self.mean = mean
         self.std = std
     }
@@ -74,7 +74,7 @@ public struct Standardization: Equatable, Sendable {
 
     /// Fits mean and std on the rows of `features` [n, d] (accumulated in Double).
     public static func fitted(to features: Tensor<Float>) -> Standardization {
-        precondition(features.rank == 2 && features.shape[0] > 0, "Standardization: needs a non-empty [n, d] matrix, got \(features.shape)")
+        require(features.rank == 2 && features.shape[0] > 0, "Standardization: needs a non-empty [n, d] matrix, got \(features.shape)")
         let n = features.shape[0], d = features.shape[1]
         var sum = [Double](repeating: 0, count: d), sumSq = [Double](repeating: 0, count: d)
         for r in 0..<n { for c in 0..<d { let v = Double(features.scalars[r * d + c]); sum[c] += v } }
@@ -92,7 +92,7 @@ public struct Standardization: Equatable, Sendable {
 
     /// (x − mean)/std for every row of x [n, d] (a constant).
     public func apply(_ x: Tensor<Float>) -> Tensor<Float> {
-        precondition(x.rank == 2 && x.shape[1] == mean.count, "Standardization: input shape \(x.shape) does not have \(mean.count) features")
+        require(x.rank == 2 && x.shape[1] == mean.count, "Standardization: input shape \(x.shape) does not have \(mean.count) features")
         let d = mean.count
         var s = x.scalars
         for i in s.indices { let c = i % d; s[i] = (s[i] - mean[c]) / std[c] }

@@ -14,9 +14,9 @@ public enum Loss {
     public static func softmaxCrossEntropy<Scalar>(logits: Tensor<Scalar>, labels: [Int],
                                                    inverseTemperature beta: Tensor<Scalar> = Tensor(1),
                                                    labelSmoothing epsilon: Scalar = 0) -> Tensor<Scalar> {
-        precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+        require(logits.rank == 2 && logits.shape[0] == labels.count,
                      "softmaxCrossEntropy: logits shape \(logits.shape) does not match \(labels.count) labels")
-        precondition(epsilon >= 0 && epsilon <= 1, "softmaxCrossEntropy: label smoothing \(epsilon) outside [0, 1]")
+        require(epsilon >= 0 && epsilon <= 1, "softmaxCrossEntropy: label smoothing \(epsilon) outside [0, 1]")
         let classes = logits.shape[1]
         var targets = Tensor<Scalar>.oneHot(labels, classCount: classes)
         if epsilon > 0 {
@@ -29,7 +29,7 @@ public enum Loss {
     /// Mean negative log-likelihood of the labels under log-probabilities (PyTorch `nll_loss`):
     /// L = −(1/B) Σ_b logp[b, label_b]. Shapes: [B, C] and B labels.
     public static func negativeLogLikelihood<Scalar>(logProbabilities logp: Tensor<Scalar>, labels: [Int]) -> Tensor<Scalar> {
-        precondition(logp.rank == 2 && logp.shape[0] == labels.count,
+        require(logp.rank == 2 && logp.shape[0] == labels.count,
                      "negativeLogLikelihood: shape \(logp.shape) does not match \(labels.count) labels")
         let mask = Tensor<Scalar>.oneHot(labels, classCount: logp.shape[1])
         return -(logp * mask).sum() / Scalar(labels.count)
@@ -37,7 +37,7 @@ public enum Loss {
 
     /// Mean squared error over every element (PyTorch `mse_loss`): (1/n) Σ (y − t)².
     public static func meanSquaredError<Scalar>(_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
-        precondition(prediction.shape == target.shape,
+        require(prediction.shape == target.shape,
                      "meanSquaredError: shapes \(prediction.shape) and \(target.shape) differ")
         return (prediction - target).squared().mean()
     }

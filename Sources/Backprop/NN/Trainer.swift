@@ -193,8 +193,8 @@ public struct Trainer<Model: Module, Data: Dataset> {
     /// Trains the remaining epochs, calling `epochEnded` after each (to print, checkpoint or
     /// stop early by throwing). Returns the whole history.
     @discardableResult
-    public mutating func fit(progress: (StepProgress) -> Void = { _ in },
-                             epochEnded: (EpochRecord) throws -> Void = { _ in }) throws -> [EpochRecord] {
+    public mutating func fit(epochEnded: (EpochRecord) throws -> Void = { _ in },
+                             progress: (StepProgress) -> Void = { _ in }) throws -> [EpochRecord] {
         while !isFinished { try epochEnded(try trainEpoch(progress: progress)) }
         return history
     }

@@ -12,12 +12,12 @@ extension Tensor {
     /// - ∂L/∂X = G·W    [B, N]  (one example: Wᵀ g)
     /// JVP: Ẏ = Ẋ·Wᵀ + X·Ẇᵀ + ḃ.
     public static func affine(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        precondition(weight.rank == 2, "affine: weight must be [out, in], got shape \(weight.shape)")
+        require(weight.rank == 2, "affine: weight must be [out, in], got shape \(weight.shape)")
         let outputs = weight.shape[0], inputs = weight.shape[1]
-        precondition((x.rank == 1 || x.rank == 2) && x.shape.last == inputs,
+        require((x.rank == 1 || x.rank == 2) && x.shape.last == inputs,
                      "affine: input shape \(x.shape) does not match weight shape \(weight.shape) (expects [\(inputs)] or [batch, \(inputs)])")
         if let bias {
-            precondition(bias.shape == [outputs], "affine: bias shape \(bias.shape) does not match weight shape \(weight.shape) (expects [\(outputs)])")
+            require(bias.shape == [outputs], "affine: bias shape \(bias.shape) does not match weight shape \(weight.shape) (expects [\(outputs)])")
         }
         let vector = x.rank == 1
         let batch = vector ? 1 : x.shape[0]
@@ -67,7 +67,7 @@ public enum ClosedForm {
 
     /// ∂y/∂W of y = Wx + b with W flattened row-major: [T, T·N], ∂y_t/∂W_ij = δ_ti x_j.
     public static func affineJacobianWithRespectToWeight<S>(input x: Tensor<S>, outputs: Int) -> Tensor<S> {
-        precondition(x.rank == 1, "affineJacobianWithRespectToWeight: expects one example [N], got \(x.shape)")
+        require(x.rank == 1, "affineJacobianWithRespectToWeight: expects one example [N], got \(x.shape)")
         let n = x.count
         var j = Tensor<S>.zeros([outputs, outputs * n])
         for t in 0..<outputs { for i in 0..<n { j.scalars[t * outputs * n + t * n + i] = x.scalars[i] } }
@@ -76,7 +76,7 @@ public enum ClosedForm {
 
     /// ∂y/∂x of y = softmax(βx): β(diag(y) − y yᵀ), [n, n], symmetric; entry (j, i) is β y_j(δ_ij − y_i).
     public static func softmaxJacobian<S>(output y: Tensor<S>, inverseTemperature beta: S) -> Tensor<S> {
-        precondition(y.rank == 1, "softmaxJacobian: expects one row [n], got \(y.shape)")
+        require(y.rank == 1, "softmaxJacobian: expects one row [n], got \(y.shape)")
         let n = y.count
         var j = Tensor<S>.zeros([n, n])
         for r in 0..<n {

@@ -4,7 +4,7 @@
 extension Tensor {
     static func broadcastShape(_ op: String, _ a: Tensor, _ b: Tensor) -> [Int] {
         guard let shape = Broadcasting.shape(a.shape, b.shape) else {
-            preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
+            requirementFailed("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         return shape
     }

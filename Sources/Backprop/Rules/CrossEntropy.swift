@@ -11,9 +11,9 @@ extension Tensor {
     ///   ∂L/∂β = (g/B)·Σ_b (s_b⟨p_b, z_b⟩ − ⟨t_b, z_b⟩). Targets are constants (no cotangent).
     /// - JVP: L̇ = (1/B) Σ_b [β⟨s_b p_b − t_b, ż_b⟩ + β̇(s_b⟨p_b, z_b⟩ − ⟨t_b, z_b⟩)].
     public static func softmaxCrossEntropy(logits z: Tensor, targets: Tensor, inverseTemperature beta: Tensor) -> Tensor {
-        precondition(z.shape == targets.shape && (z.rank == 1 || z.rank == 2),
+        require(z.shape == targets.shape && (z.rank == 1 || z.rank == 2),
                      "softmaxCrossEntropy: logits shape \(z.shape) and targets shape \(targets.shape) must be equal [B, C] or [C]")
-        precondition(beta.count == 1 && beta.rank == 0, "softmaxCrossEntropy: β must be a scalar tensor, got shape \(beta.shape)")
+        require(beta.count == 1 && beta.rank == 0, "softmaxCrossEntropy: β must be a scalar tensor, got shape \(beta.shape)")
         let t = targets.detached
         let batch = Scalar(z.rank == 2 ? z.shape[0] : 1)
         let fused = SoftmaxKernels.crossEntropy(logits: z.scalars, targets: t.scalars, rowLength: z.shape[z.rank - 1], beta: beta.scalar)
@@ -53,7 +53,7 @@ extension Tensor {
 
     /// Cross-entropy against integer class labels (one-hot targets), constant β.
     public static func softmaxCrossEntropy(logits z: Tensor, labels: [Int], inverseTemperature beta: Scalar = 1) -> Tensor {
-        precondition(z.rank == 2 && z.shape[0] == labels.count,
+        require(z.rank == 2 && z.shape[0] == labels.count,
                      "softmaxCrossEntropy: logits shape \(z.shape) does not match \(labels.count) labels")
         return softmaxCrossEntropy(logits: z, targets: .oneHot(labels, classCount: z.shape[1]), inverseTemperature: Tensor(beta))
     }

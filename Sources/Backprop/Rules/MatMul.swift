@@ -7,10 +7,10 @@ extension Tensor {
     /// For C = A·B with cotangent G: ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G; the transposed forms follow
     /// by transposing those. JVP: Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ).
     public static func matmul(_ a: Tensor, transposed ta: Bool = false, _ b: Tensor, transposed tb: Bool = false) -> Tensor {
-        precondition(a.rank == 2 && b.rank == 2, "matmul: expects matrices, got shapes \(a.shape) and \(b.shape)")
+        require(a.rank == 2 && b.rank == 2, "matmul: expects matrices, got shapes \(a.shape) and \(b.shape)")
         let m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1]
         let kb = tb ? b.shape[1] : b.shape[0], n = tb ? b.shape[0] : b.shape[1]
-        precondition(k == kb, "matmul: inner dimensions differ: \(a.shape)\(ta ? "ᵀ" : "") · \(b.shape)\(tb ? "ᵀ" : "")")
+        require(k == kb, "matmul: inner dimensions differ: \(a.shape)\(ta ? "ᵀ" : "") · \(b.shape)\(tb ? "ᵀ" : "")")
         let value = gemmValue(a, ta, b, tb, m: m, n: n, k: k)
         return recorded("matmul", value: value, inputs: [a, b],
                         pullback: { p in

@@ -3,7 +3,7 @@
 extension Tensor {
     func normalizedAxis(_ axis: Int, _ op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < rank, "\(op): axis \(axis) out of range for shape \(shape)")
+        require(a >= 0 && a < rank, "\(op): axis \(axis) out of range for shape \(shape)")
         return a
     }
 
@@ -35,7 +35,7 @@ extension Tensor {
 
     /// Mean of every element, a rank-0 tensor.
     public func mean() -> Tensor {
-        precondition(count > 0, "mean: empty tensor of shape \(shape)")
+        require(count > 0, "mean: empty tensor of shape \(shape)")
         return sum() / Scalar(count)
     }
 
@@ -44,7 +44,7 @@ extension Tensor {
     /// VJP: g placed at the arg-max positions. JVP: ẋ read at the arg-max positions.
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let a = normalizedAxis(axis, "max")
-        precondition(shape[a] > 0, "max: empty axis \(axis) in shape \(shape)")
+        require(shape[a] > 0, "max: empty axis \(axis) in shape \(shape)")
         var kept = shape
         kept[a] = 1
         let outShape = keepingDimension ? kept : Array(shape[..<a] + shape[(a + 1)...])
@@ -66,7 +66,7 @@ extension Tensor {
 
     /// The index of the largest entry of each row of a matrix (a constant).
     public func argmaxRows() -> [Int] {
-        precondition(rank == 2, "argmaxRows: expects a matrix, got shape \(shape)")
+        require(rank == 2, "argmaxRows: expects a matrix, got shape \(shape)")
         return ReductionKernels.max(scalars, shape: shape, axis: 1).indices
     }
 }

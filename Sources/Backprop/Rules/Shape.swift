@@ -4,7 +4,7 @@
 extension Tensor {
     /// The same elements with another shape of equal count. VJP: reshape back. JVP: reshape.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(newShape.reduce(1, *) == count && newShape.allSatisfy { $0 >= 0 },
+        require(newShape.reduce(1, *) == count && newShape.allSatisfy { $0 >= 0 },
                      "reshaped: cannot reshape \(shape) to \(newShape)")
         let oldShape = shape
         return Tensor.recorded("reshape", value: Tensor(shape: newShape, scalars: scalars), inputs: [self],
@@ -15,7 +15,7 @@ extension Tensor {
 
     /// The matrix transpose of a rank-2 tensor: [m, n] → [n, m]. VJP: transpose. JVP: transpose.
     public func transposed() -> Tensor {
-        precondition(rank == 2, "transposed: expects a matrix, got shape \(shape)")
+        require(rank == 2, "transposed: expects a matrix, got shape \(shape)")
         let m = shape[0], n = shape[1]
         let value = [Scalar](unsafeUninitializedCapacity: count) { out, initialized in
             scalars.withUnsafeBufferPointer { x in
@@ -31,7 +31,7 @@ extension Tensor {
     /// Copies to a larger shape by broadcasting. VJP: sum back down to this shape. JVP: broadcast.
     public func broadcast(to target: [Int]) -> Tensor {
         guard Broadcasting.shape(shape, target) == target else {
-            preconditionFailure("broadcast: shape \(shape) does not broadcast to \(target)")
+            requirementFailed("broadcast: shape \(shape) does not broadcast to \(target)")
         }
         if shape == target { return self }
         let source = shape
@@ -47,7 +47,7 @@ extension Tensor {
     public func sum(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         guard Broadcasting.shape(target, shape) == shape else {
-            preconditionFailure("sum(toShape:): shape \(target) does not broadcast to \(shape)")
+            requirementFailed("sum(toShape:): shape \(target) does not broadcast to \(shape)")
         }
         let source = shape
         // Sum the leading extra axes, then each axis that was stretched from 1.
@@ -74,7 +74,7 @@ extension Tensor {
     /// that `target` broadcasts to): `sum(toShape:)` applied to each of the k, keeping the batch.
     func sumBatch(toShape target: [Int]) -> Tensor {
         let k = shape[0], inner = shape.count - 1
-        precondition(target.count <= inner, "sumBatch: shape \(target) has more axes than \(Array(shape.dropFirst()))")
+        require(target.count <= inner, "sumBatch: shape \(target) has more axes than \(Array(shape.dropFirst()))")
         let padded = [k] + [Int](repeating: 1, count: inner - target.count) + target
         return sum(toShape: padded).reshaped([k] + target)
     }
@@ -91,11 +91,11 @@ extension Tensor {
     /// slices along axis + 1 of a [k] + shape cotangent). JVP: ẏ = the concatenation of the ẋᵢ
     /// (zeros for a constant part).
     public static func concatenating(_ parts: [Tensor], alongAxis axis: Int) -> Tensor {
-        precondition(!parts.isEmpty, "concatenating: no tensors")
+        require(!parts.isEmpty, "concatenating: no tensors")
         let first = parts[0].shape
         let a = parts[0].normalizedAxis(axis, "concatenating")
         for p in parts {
-            precondition(p.rank == first.count && (0..<first.count).allSatisfy { $0 == a || p.shape[$0] == first[$0] },
+            require(p.rank == first.count && (0..<first.count).allSatisfy { $0 == a || p.shape[$0] == first[$0] },
                          "concatenating: shapes \(first) and \(p.shape) differ off axis \(axis)")
         }
         if parts.count == 1 { return parts[0] }
@@ -140,7 +140,7 @@ extension Tensor {
     /// - Precondition: the sizes are ≥ 0 and sum to the extent of `axis`.
     public func split(sizes: [Int], alongAxis axis: Int) -> [Tensor] {
         let a = normalizedAxis(axis, "split")
-        precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[a],
+        require(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == shape[a],
                      "split: sizes \(sizes) do not sum to the extent \(shape[a]) of axis \(axis) of shape \(shape)")
         var start = 0
         return sizes.map { size in
@@ -155,7 +155,7 @@ extension Tensor {
     /// range.upperBound, alongAxis:)`. JVP: ẏ = the same slice of ẋ.
     public func slice(_ range: Range<Int>, alongAxis axis: Int) -> Tensor {
         let a = normalizedAxis(axis, "slice")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
+        require(range.lowerBound >= 0 && range.upperBound <= shape[a],
                      "slice: range \(range) out of bounds for axis \(axis) of shape \(shape)")
         if range.count == shape[a] { return self }
         var newShape = shape
@@ -182,7 +182,7 @@ extension Tensor {
     /// `slice(_:alongAxis:)`. VJP: x̄ = ȳ[…, before ..< before + S[axis], …]. JVP: ẏ = ẋ padded alike.
     public func padded(before: Int, after: Int, alongAxis axis: Int) -> Tensor {
         let a = normalizedAxis(axis, "padded")
-        precondition(before >= 0 && after >= 0, "padded: padding \(before), \(after) is negative for shape \(shape)")
+        require(before >= 0 && after >= 0, "padded: padding \(before), \(after) is negative for shape \(shape)")
         if before == 0 && after == 0 { return self }
         var newShape = shape
         newShape[a] += before + after
@@ -205,13 +205,13 @@ extension Tensor {
 
     /// Rows `range` of a tensor of rank ≥ 1: `slice(range, alongAxis: 0)`.
     public func rows(_ range: Range<Int>) -> Tensor {
-        precondition(rank >= 1, "rows: expects rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "rows: expects rank ≥ 1, got shape \(shape)")
         return slice(range, alongAxis: 0)
     }
 
     /// Zero rows added before and after, the adjoint of `rows(_:)`: `padded(before:after:alongAxis: 0)`.
     public func padded(rowsBefore: Int, rowsAfter: Int) -> Tensor {
-        precondition(rank >= 1, "padded: expects rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "padded: expects rank ≥ 1, got shape \(shape)")
         return padded(before: rowsBefore, after: rowsAfter, alongAxis: 0)
     }
 
@@ -230,12 +230,12 @@ extension Tensor {
 
     /// Rows picked by index (a constant: for batching data, not differentiated).
     public func gatheringRows(_ indices: [Int]) -> Tensor {
-        precondition(rank >= 1, "gatheringRows: expects rank ≥ 1, got shape \(shape)")
+        require(rank >= 1, "gatheringRows: expects rank ≥ 1, got shape \(shape)")
         let rowSize = shape.dropFirst().reduce(1, *)
         var out = [Scalar]()
         out.reserveCapacity(indices.count * rowSize)
         for i in indices {
-            precondition(i >= 0 && i < shape[0], "gatheringRows: index \(i) out of range for shape \(shape)")
+            require(i >= 0 && i < shape[0], "gatheringRows: index \(i) out of range for shape \(shape)")
             out.append(contentsOf: scalars[(i * rowSize)..<((i + 1) * rowSize)])
         }
         return Tensor(shape: [indices.count] + shape.dropFirst(), scalars: out)
@@ -252,7 +252,7 @@ extension Tensor {
     public static func oneHot(_ labels: [Int], classCount: Int) -> Tensor {
         var t = zeros([labels.count, classCount])
         for (r, label) in labels.enumerated() {
-            precondition(label >= 0 && label < classCount, "oneHot: label \(label) outside 0..<\(classCount)")
+            require(label >= 0 && label < classCount, "oneHot: label \(label) outside 0..<\(classCount)")
             t.scalars[r * classCount + label] = 1
         }
         return t

@@ -9,8 +9,8 @@ extension Tensor {
     ///   ∂L/∂β = Σ_j g_j y_j (x_j − ⟨y, x⟩), summed over rows.
     /// - JVP: ẏ = β·y ⊙ (ẋ − ⟨y, ẋ⟩) + β̇·y ⊙ (x − ⟨y, x⟩).
     public func softmax(inverseTemperature beta: Tensor) -> Tensor {
-        precondition(rank >= 1, "softmax: expects rank ≥ 1, got shape \(shape)")
-        precondition(beta.count == 1 && beta.rank == 0, "softmax: β must be a scalar tensor, got shape \(beta.shape)")
+        require(rank >= 1, "softmax: expects rank ≥ 1, got shape \(shape)")
+        require(beta.count == 1 && beta.rank == 0, "softmax: β must be a scalar tensor, got shape \(beta.shape)")
         let x = self
         let value = Tensor(shape: shape, scalars: SoftmaxKernels.softmax(scalars, rowLength: shape[rank - 1], beta: beta.scalar, log: false))
         // ∂L/∂β: Σ_j g_j y_j (x_j − ⟨y, x⟩) per row, summed over rows — or, for a batch of k
@@ -56,8 +56,8 @@ extension Tensor {
     /// - VJP: ∂L/∂x = β(g − p·Σ_j g_j); ∂L/∂β = Σ_j g_j (x_j − ⟨p, x⟩).
     /// - JVP: ẏ = β(ẋ − ⟨p, ẋ⟩) + β̇(x − ⟨p, x⟩).
     public func logSoftmax(inverseTemperature beta: Tensor) -> Tensor {
-        precondition(rank >= 1, "logSoftmax: expects rank ≥ 1, got shape \(shape)")
-        precondition(beta.count == 1 && beta.rank == 0, "logSoftmax: β must be a scalar tensor, got shape \(beta.shape)")
+        require(rank >= 1, "logSoftmax: expects rank ≥ 1, got shape \(shape)")
+        require(beta.count == 1 && beta.rank == 0, "logSoftmax: β must be a scalar tensor, got shape \(beta.shape)")
         let x = self
         let value = Tensor(shape: shape, scalars: SoftmaxKernels.softmax(scalars, rowLength: shape[rank - 1], beta: beta.scalar, log: true))
         // ∂L/∂β: Σ_j g_j (x_j − ⟨p, x⟩) per row, summed (per cotangent for a batch of k).

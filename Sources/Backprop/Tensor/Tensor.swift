@@ -19,9 +19,9 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     ///
     /// - Precondition: `scalars.count` equals the product of `shape`, and no extent is negative.
     public init(shape: [Int], scalars: [Scalar]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
+        require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
         let count = shape.reduce(1, *)
-        precondition(scalars.count == count,
+        require(scalars.count == count,
                      "Tensor: \(scalars.count) scalars do not fill shape \(shape) (needs \(count))")
         self.shape = shape
         self.scalars = scalars
@@ -47,7 +47,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// A rank-2 tensor from rows of equal length.
     public init(rows: [[Scalar]]) {
         let columns = rows.first?.count ?? 0
-        precondition(rows.allSatisfy { $0.count == columns }, "Tensor(rows:): ragged rows")
+        require(rows.allSatisfy { $0.count == columns }, "Tensor(rows:): ragged rows")
         self.init(shape: [rows.count, columns], scalars: rows.flatMap { $0 })
     }
 
@@ -58,16 +58,16 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// The single element of a tensor with one element (any rank).
     public var scalar: Scalar {
-        precondition(scalars.count == 1, "Tensor.scalar: tensor of shape \(shape) has \(scalars.count) elements")
+        require(scalars.count == 1, "Tensor.scalar: tensor of shape \(shape) has \(scalars.count) elements")
         return scalars[0]
     }
 
     /// The element at a full multi-index.
     public subscript(index: Int...) -> Scalar {
-        precondition(index.count == rank, "Tensor subscript: \(index.count) indices for shape \(shape)")
+        require(index.count == rank, "Tensor subscript: \(index.count) indices for shape \(shape)")
         var offset = 0
         for (i, extent) in zip(index, shape) {
-            precondition(i >= 0 && i < extent, "Tensor subscript: index \(index) out of range for shape \(shape)")
+            require(i >= 0 && i < extent, "Tensor subscript: index \(index) out of range for shape \(shape)")
             offset = offset * extent + i
         }
         return scalars[offset]

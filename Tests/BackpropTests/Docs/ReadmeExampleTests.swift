@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Backprop
 
@@ -29,4 +30,18 @@ import Backprop
     expectClose(grads[0], Tensor(rows: [[g[0] * 1, 0, g[0] * 2], [g[1] * 1, 0, g[1] * 2]]), tolerance: 1e-15, "∂L/∂W")
     expectClose(grads[1], Tensor(g), tolerance: 1e-15, "∂L/∂b")
     expectClose(grads[2], Tensor(p[0] * y.scalars[0] + (p[1] - 1) * y.scalars[1]), tolerance: 1e-15, "∂L/∂β")
+}
+
+/// The README's "Your own model" program is the `your-own-model` example target, verbatim
+/// (CI builds and runs the target, so the README's code is known to compile and train).
+@Test func readmeYourOwnModelIsTheExampleProgram() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    let program = try String(contentsOf: root.appendingPathComponent("Examples/YourOwnModel/main.swift"), encoding: .utf8)
+    let section = try #require(readme.range(of: "## Your own model"))
+    let fence = try #require(readme.range(of: "```swift\n", range: section.upperBound..<readme.endIndex))
+    let end = try #require(readme.range(of: "```\n", range: fence.upperBound..<readme.endIndex))
+    #expect(String(readme[fence.upperBound..<end.lowerBound]) == program)
+    #expect(program.split(separator: "\n", omittingEmptySubsequences: false).count <= 41, "the program must stay within 40 lines")
 }
