@@ -44,7 +44,7 @@ struct Evaluate: ParsableCommand {
             labels = split.test.map { labels[$0] }
             description = "the held-out test split (\(labels.count) examples, seed \(configuration.seed))"
         }
-        let report = classifier.evaluate(features, labels: labels)
+        let report = try classifier.evaluate(features, labels: labels)
         print("model \(modelOptions.model): \(classifier.layerSizes.map(String.init).joined(separator: "-")) \(classifier.activation.rawValue)")
         print("data \(source): \(description)")
         print("loss \(fixed(report.loss))  accuracy \(percent(report.accuracy)) (\(report.correct)/\(report.count))")

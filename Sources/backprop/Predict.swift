@@ -38,7 +38,7 @@ struct Predict: ParsableCommand {
         } else if columns != classifier.inputCount {
             throw CommandLineError("\(input): rows have \(columns) values but \(modelOptions.model) expects \(classifier.inputCount) features")
         }
-        let probabilities = classifier.probabilities(x)
+        let probabilities = try classifier.probabilities(x)
         let k = classifier.classCount
         var out = ""
         for (r, label) in probabilities.argmaxRows().enumerated() {

@@ -8,7 +8,7 @@
 ///
 ///     var rng = SeededGenerator(seed: 0)
 ///     let model = Classifier(layerSizes: [64, 128, 10], activation: .relu, generator: &rng)
-///     let labels = model.predict(features)   // [Int], one per row
+///     let labels = try model.predict(features)   // [Int], one per row
 public struct Classifier: Layer {
     public typealias Scalar = Float
     /// Linear layers at even indices, activations between them (PyTorch `nn.Sequential` layout).
@@ -70,23 +70,45 @@ public struct Classifier: Layer {
     /// Logits z [n, classes] for raw inputs [n, inputs] (standardised first).
     public func logits(_ raw: Tensor<Float>) -> Tensor<Float> { network(standardization.apply(raw)) }
 
-    /// softmax(β·z) for raw inputs: one probability row per input row.
-    public func probabilities(_ raw: Tensor<Float>) -> Tensor<Float> {
-        withoutDerivative { logits(raw).softmax(inverseTemperature: beta) }
+    /// softmax(β·z) for raw inputs [n, inputs]: one probability row per input row.
+    ///
+    /// - Throws: `ModelError.inputMismatch` when the rows do not have `inputCount` features.
+    public func probabilities(_ raw: Tensor<Float>) throws -> Tensor<Float> {
+        try checkInputs(raw)
+        return withoutDerivative { logits(raw).softmax(inverseTemperature: beta) }
     }
 
     /// The most probable class of each raw input row.
-    public func predict(_ raw: Tensor<Float>) -> [Int] {
-        withoutDerivative { logits(raw).argmaxRows() }
+    ///
+    /// - Throws: `ModelError.inputMismatch` when the rows do not have `inputCount` features.
+    public func predict(_ raw: Tensor<Float>) throws -> [Int] {
+        try checkInputs(raw)
+        return withoutDerivative { logits(raw).argmaxRows() }
     }
 
     /// Mean cross-entropy, accuracy and confusion matrix on raw inputs and their labels.
-    public func evaluate(_ raw: Tensor<Float>, labels: [Int]) -> ClassificationReport {
-        evaluate(standardized: standardization.apply(raw), labels: labels)
+    ///
+    /// - Throws: `ModelError.inputMismatch` when the rows do not have `inputCount` features or
+    ///   their number is not the number of labels; `ModelError.labelOutOfRange` for a label
+    ///   outside 0..<classCount.
+    public func evaluate(_ raw: Tensor<Float>, labels: [Int]) throws -> ClassificationReport {
+        try checkInputs(raw)
+        guard raw.shape[0] == labels.count else { throw ModelError.inputMismatch(expected: [labels.count], found: [raw.shape[0]]) }
+        if let i = labels.firstIndex(where: { !(0..<classCount).contains($0) }) {
+            throw ModelError.labelOutOfRange(label: labels[i], index: i, classCount: classCount)
+        }
+        return report(standardized: standardization.apply(raw), labels: labels)
     }
 
-    /// As `evaluate(_:labels:)` for inputs already standardised.
-    public func evaluate(standardized x: Tensor<Float>, labels: [Int]) -> ClassificationReport {
+    /// Throws unless `raw` is [n, inputCount].
+    func checkInputs(_ raw: Tensor<Float>) throws {
+        guard raw.rank == 2, raw.shape[1] == inputCount else {
+            throw ModelError.inputMismatch(expected: [inputCount], found: Array(raw.shape.dropFirst()))
+        }
+    }
+
+    /// The report for standardised inputs whose shapes and labels are known to fit.
+    func report(standardized x: Tensor<Float>, labels: [Int]) -> ClassificationReport {
         withoutDerivative {
             guard !labels.isEmpty else {
                 return ClassificationReport(loss: .nan, confusion: ClassificationReport.confusionMatrix(labels: [], predictions: [], classCount: classCount))

@@ -53,7 +53,7 @@ public struct ClassifierTraining {
                 Loss.softmaxCrossEntropy(logits: model(batch.inputs), labels: batch.labels,
                                          inverseTemperature: model.beta, labelSmoothing: smoothing)
             },
-            evaluate: { model, data in model.evaluate(data.inputs, labels: data.labels).evaluation })
+            evaluate: { model, data in model.report(standardized: model.standardization.apply(data.inputs), labels: data.labels).evaluation })
     }
 
     /// The model being trained.
@@ -83,7 +83,7 @@ public struct ClassifierTraining {
     /// Loss, accuracy and confusion matrix of the current model on one part of the data.
     public func evaluate(_ part: Part) -> ClassificationReport {
         let d = data(part)
-        return classifier.evaluate(d.inputs, labels: d.labels)
+        return classifier.report(standardized: classifier.standardization.apply(d.inputs), labels: d.labels)
     }
 
     /// The number of examples in a part.

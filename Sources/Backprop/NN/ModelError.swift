@@ -22,6 +22,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     case inputMismatch(expected: [Int], found: [Int])
     /// The model has `outputs` outputs but the data have `classes` classes.
     case classCountMismatch(outputs: Int, classes: Int)
+    /// Example `index` has class label `label`, outside 0..<classCount.
+    case labelOutOfRange(label: Int, index: Int, classCount: Int)
     /// A model description that cannot be built (layer sizes that are not positive, …).
     case invalidArchitecture(String)
 
@@ -37,6 +39,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the model takes inputs of shape \(expected) per example, but the data have \(found)"
         case let .classCountMismatch(outputs, classes):
             return "the model has \(outputs) outputs, but the data have \(classes) classes"
+        case let .labelOutOfRange(label, index, classCount):
+            return "example \(index) has label \(label), outside the model's classes 0..<\(classCount)"
         case let .invalidArchitecture(reason):
             return "invalid architecture: \(reason)"
         }

@@ -106,7 +106,7 @@ private func sampleClassifier(seed: UInt64 = 9) -> Classifier {
     // float32 end to end on both sides: a 4- and a 6-term dot product plus tanh, O(1) values;
     // 1e-5 is ~100 ulps of float32, generous for summation-order and tanh differences.
     #expect(isClose(logits, want, tolerance: 1e-5), "max difference \(maxDifference(logits, want))")
-    #expect(model.predict(x) == (expected["labels"] as! [NSNumber]).map(\.intValue))
+    #expect(try model.predict(x) == (expected["labels"] as! [NSNumber]).map(\.intValue))
 }
 
 @Test func modelTrainedHereGivesTorchsProbabilities() throws {
@@ -117,11 +117,11 @@ private func sampleClassifier(seed: UInt64 = 9) -> Classifier {
     let model = try Classifier(contentsOf: fixtureURL("trained_here.safetensors").path)
     #expect(model.layerSizes == [64, 32, 10] && model.activation == .gelu && model.beta.scalar == 1.5)
     let x = tensorFromJSON(expected["inputs"]!).converted(to: Float.self)
-    let p = model.probabilities(x).converted(to: Double.self)
+    let p = try model.probabilities(x).converted(to: Double.self)
     let want = tensorFromJSON(expected["probabilities"]!)
     // float32 on both sides; probabilities in [0, 1]; 1e-5 absolute is ~100 float32 ulps at 1.
     #expect(maxDifference(p, want) < 1e-5, "max difference \(maxDifference(p, want))")
-    #expect(model.predict(x) == (expected["labels"] as! [NSNumber]).map(\.intValue))
+    #expect(try model.predict(x) == (expected["labels"] as! [NSNumber]).map(\.intValue))
 }
 
 @Test func mutatedModelFilesAreRejectedOrLoadedButNeverCrash() throws {

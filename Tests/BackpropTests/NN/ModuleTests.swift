@@ -244,3 +244,20 @@ private func blobs(count: Int = 240, seed: UInt64 = 11) throws -> LabeledExample
     #expect(trainer.model.stateDict == seenByLoss[2], "the model is not the one before the bad step")
     #expect(trainer.epochsCompleted == 0 && trainer.history.isEmpty)
 }
+
+@Test func classifierRejectsDataThatDoesNotFitWithTypedErrors() throws {
+    var rng = SeededGenerator(seed: 10)
+    let classifier = Classifier(layerSizes: [5, 4, 3], generator: &rng)
+    #expect(throws: ModelError.inputMismatch(expected: [5], found: [3])) { try classifier.predict(.zeros([2, 3])) }
+    #expect(throws: ModelError.inputMismatch(expected: [5], found: [3])) { try classifier.probabilities(.zeros([2, 3])) }
+    #expect(throws: ModelError.labelOutOfRange(label: 7, index: 1, classCount: 3)) {
+        try classifier.evaluate(.zeros([2, 5]), labels: [0, 7])
+    }
+    #expect(throws: ModelError.inputMismatch(expected: [3], found: [2])) {
+        try classifier.evaluate(.zeros([2, 5]), labels: [0, 1, 2])
+    }
+    #expect(try classifier.predict(.zeros([2, 5])).count == 2)
+    #expect(throws: ModelError.inputMismatch(expected: [4], found: [3])) {
+        try LabeledExamples<Float>(inputs: .zeros([3, 2]), labels: [0, 1, 2, 0])
+    }
+}
