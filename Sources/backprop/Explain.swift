@@ -52,7 +52,15 @@ struct ExplainCommand: ParsableCommand {
         do {
             try explain()
         } catch let error as ExplainError {
-            throw CommandLineError("explain: \(error)")
+            let option: String? = switch error.setting {
+            case .example: "--input"
+            case .inputCount: "--inputs"
+            case .outputCount: "--outputs"
+            case .target: "--target"
+            case .beta: "--beta"
+            case nil: nil
+            }
+            throw CommandLineError("explain: " + (option.map { "\($0): " } ?? "") + "\(error)")
         }
     }
 

@@ -8,9 +8,9 @@ extension ExplainNetwork {
     /// Numbers from a comma- (or space-) separated row: `"0.5, 1, -2"`.
     public static func parseRow(_ row: String) throws -> [Double] {
         let fields = row.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
-        guard !fields.isEmpty else { throw ExplainError("--input is empty; give the example as comma-separated numbers") }
+        guard !fields.isEmpty else { throw ExplainError("the example is empty; give it as comma-separated numbers", setting: .example) }
         return try fields.map { field in
-            guard let v = Double(field), v.isFinite else { throw ExplainError("--input: '\(field)' is not a finite number") }
+            guard let v = Double(field), v.isFinite else { throw ExplainError("the example's '\(field)' is not a finite number", setting: .example) }
             return v
         }
     }
@@ -41,7 +41,7 @@ extension ExplainNetwork {
         }
         let features = classifier.layerSizes[0]
         guard input.count == features else {
-            throw ExplainError("--input has \(input.count) numbers but the model takes \(features) features")
+            throw ExplainError("the example has \(input.count) numbers but the model takes \(features) features", setting: .example)
         }
         let layers = classifier.network.layers.compactMap { $0 as? Linear<Float> }.map {
             Layer(weight: $0.weight.converted(to: Double.self), bias: $0.bias.converted(to: Double.self))

@@ -2,10 +2,21 @@ import RealModule
 
 /// A problem with what `explain` was asked to explain, said in one line.
 public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The setting an error is about, so a caller can name it in its own words.
+    public enum Setting: String, Sendable {
+        case example, inputCount = "input count", outputCount = "output count", target, beta = "β"
+    }
+
     /// The message.
     public let description: String
-    /// An error with the given message.
-    public init(_ description: String) { self.description = description }
+    /// The setting the message is about, if one.
+    public let setting: Setting?
+
+    /// An error with the given message, about `setting` if given.
+    public init(_ description: String, setting: Setting? = nil) {
+        self.description = description
+        self.setting = setting
+    }
 }
 
 /// The elementwise function between two dense layers of an explained network.
@@ -116,8 +127,8 @@ public struct ExplainNetwork {
     /// to two decimals so the report is easy to follow by hand.
     public static func seeded(inputs: Int = 4, outputs: Int = 3, inverseTemperature: Double = 2,
                               target: Int = 0, seed: UInt64 = 42) throws -> ExplainNetwork {
-        guard inputs >= 1, inputs <= 64 else { throw ExplainError("--inputs must be between 1 and 64, got \(inputs)") }
-        guard outputs >= 2, outputs <= 32 else { throw ExplainError("--outputs must be between 2 and 32, got \(outputs)") }
+        guard inputs >= 1, inputs <= 64 else { throw ExplainError("the input count must be between 1 and 64, got \(inputs)", setting: .inputCount) }
+        guard outputs >= 2, outputs <= 32 else { throw ExplainError("the output count must be between 2 and 32, got \(outputs)", setting: .outputCount) }
         var generator = SeededGenerator(seed: seed)
         func rounded(_ t: Tensor<Double>) -> Tensor<Double> {
             Tensor(shape: t.shape, scalars: t.scalars.map { ($0 * 100).rounded() / 100 })
@@ -144,8 +155,8 @@ public struct ExplainNetwork {
             width = layer.weight.shape[0]
         }
         guard width >= 2 else { throw ExplainError("the last layer must have at least 2 outputs (classes), got \(width)") }
-        guard target >= 0, target < width else { throw ExplainError("--target must be a class in 0..<\(width), got \(target)") }
-        guard inverseTemperature.isFinite else { throw ExplainError("--beta must be finite, got \(inverseTemperature)") }
+        guard target >= 0, target < width else { throw ExplainError("the target must be a class in 0..<\(width), got \(target)", setting: .target) }
+        guard inverseTemperature.isFinite else { throw ExplainError("β must be finite, got \(inverseTemperature)", setting: .beta) }
         let finite = input.scalars.allSatisfy(\.isFinite)
             && layers.allSatisfy { $0.weight.scalars.allSatisfy(\.isFinite) && $0.bias.scalars.allSatisfy(\.isFinite) }
         guard finite else { throw ExplainError("the input or the parameters contain NaN or infinity") }
