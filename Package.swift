@@ -25,7 +25,7 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
             resources: [.copy("Resources/digits.csv"), .copy("Resources/NOTICE.md")],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "backprop",
@@ -33,14 +33,14 @@ let package = Package(
                 "Backprop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Hand-run GEMM benchmark (not a test): swift run -c release gemm-bench --help
         .executableTarget(
             name: "gemm-bench",
             dependencies: ["Backprop"],
             path: "bench/GemmBench",
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The README's "Your own model" program (CI builds and runs it).
         .executableTarget(name: "your-own-model", dependencies: ["Backprop"], path: "Examples/YourOwnModel"),
@@ -50,7 +50,7 @@ let package = Package(
             name: "BackpropTests",
             dependencies: ["Backprop"],
             resources: [.copy("Fixtures")],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
 )

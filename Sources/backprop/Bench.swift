@@ -44,7 +44,7 @@ struct BenchCommand: ParsableCommand {
                 continue
             }
             let results = Benchmarks.run(w, options: options)
-            if json { results.forEach { print($0.jsonLine); fflush(stdout) } }
+            if json { results.forEach { print($0.jsonLine); flushOutput() } }
             all += results
         }
         if !json { print(BenchmarkMeasurement.table(all)) }

@@ -28,7 +28,7 @@ func checkWritable(_ path: String, option: String) throws {
 var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
 
 /// Flushes stdout (progress lines appear promptly when piped).
-func flushOutput() { fflush(stdout) }
+func flushOutput() { fflush(nil) }   // nil: every output stream, without naming the C global `stdout`
 
 /// "97.50%".
 func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }

@@ -49,7 +49,7 @@ extension Optimizer {
             let known = Set(parameters.names)
             if let extra = gradients.names.first(where: { !known.contains($0) }) { throw OptimizerError.unexpectedGradient(extra) }
         }
-        try withoutActuallyEscaping(body) { body in
+        withoutActuallyEscaping(body) { body in
             var updater = ParameterUpdater(gradients: gradients, positions: positions, body: body)
             model.visitTensors(with: &updater)
         }

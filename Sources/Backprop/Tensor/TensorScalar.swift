@@ -4,7 +4,7 @@ import RealModule
 ///
 /// `Real` (swift-numerics) supplies `exp`, `log`, `tanh`, … generically; the kernels
 /// are specialised for both conforming types, so generic code stays fast.
-public protocol TensorScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable, LosslessStringConvertible
+public protocol TensorScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable, Codable, LosslessStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// The safetensors dtype name of this scalar (`"F32"` or `"F64"`).
     static var dtypeName: String { get }
