@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "A name for this build, appended to the swift backend (e.g. haswell for -target-cpu haswell).")
     var buildLabel: String?
 
-    @Option(help: "Minimum seconds of timed runs per measurement.")
+    @Option(parsing: .unconditional, help: "Minimum seconds of timed runs per measurement.")
     var seconds: Double = 1
 
     @Flag(help: "Tiny shapes and two runs: checks that everything runs, measures nothing.")

@@ -14,7 +14,7 @@ struct CheckCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Seed for the random shapes and values.")
+    @Option(parsing: .unconditional, help: "Seed for the random shapes and values.")
     var seed: UInt64 = 2024
 
     @Option(help: "Only ops whose name contains this text.")

@@ -21,19 +21,19 @@ struct ExplainCommand: ParsableCommand {
         case text, html, md
     }
 
-    @Option(help: "Number of inputs N of the seeded network.")
+    @Option(parsing: .unconditional, help: "Number of inputs N of the seeded network.")
     var inputs: Int = 4
 
-    @Option(help: "Number of outputs (classes) T of the seeded network.")
+    @Option(parsing: .unconditional, help: "Number of outputs (classes) T of the seeded network.")
     var outputs: Int = 3
 
-    @Option(help: "Inverse temperature β of the softmax (write negative values as --beta=-1).")
+    @Option(parsing: .unconditional, help: "Inverse temperature β of the softmax.")
     var beta: Double?
 
-    @Option(help: "Target class, counted from 0 (default 0; with --model, the predicted class).")
+    @Option(parsing: .unconditional, help: "Target class, counted from 0 (default 0; with --model, the predicted class).")
     var target: Int?
 
-    @Option(help: "Seed for the seeded network's values.")
+    @Option(parsing: .unconditional, help: "Seed for the seeded network's values.")
     var seed: UInt64 = 42
 
     @Option(help: "Write the report to this file (.html or .md); without it, text goes to the terminal.")
@@ -45,7 +45,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "A trained model (.safetensors) to explain instead of the seeded network.")
     var model: String?
 
-    @Option(help: "With --model: the example to explain, as comma-separated numbers.")
+    @Option(parsing: .unconditional, help: "With --model: the example to explain, as comma-separated numbers.")
     var input: String?
 
     func run() throws {

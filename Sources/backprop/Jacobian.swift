@@ -16,58 +16,60 @@ struct JacobianCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The map: softmax or affine.")
-    var op: String
+    /// The maps this command differentiates.
+    enum Map: String, ExpressibleByArgument, CaseIterable { case softmax, affine }
 
-    @Option(help: "The input x, comma-separated.")
+    @Argument(help: "The map.")
+    var op: Map
+
+    @Option(parsing: .unconditional, help: "The input x, comma-separated.")
     var x: String
 
-    @Option(help: "Inverse temperature β (softmax).")
+    @Option(parsing: .unconditional, help: "Inverse temperature β (softmax).")
     var beta: Double = 1
 
-    @Option(help: "The weight W (affine): rows separated by ';', entries by ','.")
+    @Option(parsing: .unconditional, help: "The weight W (affine): rows separated by ';', entries by ','.")
     var w: String?
 
-    @Option(help: "The bias b (affine), comma-separated.")
+    @Option(parsing: .unconditional, help: "The bias b (affine), comma-separated.")
     var b: String?
 
-    @Option(help: "Differentiate the affine map with respect to w, b or x.")
-    var wrt: String = "x"
+    @Option(help: "Differentiate the affine map with respect to this argument.")
+    var wrt: ClosedFormMap.AffineArgument?
 
-    @Option(help: "reverse, forward, closed-form or numeric.")
-    var method: String = "reverse"
+    @Option(help: "How the Jacobian is computed.")
+    var method: ClosedFormMap.Method = .reverse
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func run() throws {
-        guard let method = SeedMap.Method(rawValue: method) else {
-            throw CommandLineError("jacobian: unknown --method '\(method)' (expected reverse, forward, closed-form or numeric)")
-        }
         let map = try parseMap()
         let j = map.jacobian(method: method)
         if json {
-            let rows = (0..<j.shape[0]).map { r in
-                "[" + (0..<j.shape[1]).map { c in JSONNumber.format(j[r, c]) }.joined(separator: ", ") + "]"
+            let rows = (0..<j.shape[0]).map { r in (0..<j.shape[1]).map { c in j[r, c] } }
+            guard rows.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                throw CommandLineError("jacobian: the Jacobian has non-finite entries, which JSON cannot hold")
             }
-            print("{\"rows\": \(j.shape[0]), \"cols\": \(j.shape[1]), \"jacobian\": [\(rows.joined(separator: ", "))]}")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let text = String(decoding: try encoder.encode(JacobianJSON(rows: j.shape[0], cols: j.shape[1], jacobian: rows)), as: UTF8.self)
+            print(text)
         } else {
             print(describe(map, method: method, j))
         }
     }
 
-    func parseMap() throws -> SeedMap {
+    func parseMap() throws -> ClosedFormMap {
         let xv = try NumberList.parse(x, name: "--x")
         switch op {
-        case "softmax":
-            guard w == nil, b == nil else { throw CommandLineError("jacobian: softmax takes --x and --beta, not --w or --b") }
+        case .softmax:
+            guard w == nil, b == nil, wrt == nil else { throw CommandLineError("jacobian: softmax takes --x and --beta, not --w, --b or --wrt") }
             guard beta.isFinite else { throw CommandLineError("jacobian: --beta must be a finite number") }
             return .softmax(x: Tensor(xv), beta: beta)
-        case "affine":
+        case .affine:
             guard let w, let b else { throw CommandLineError("jacobian: affine needs --w, --b and --x") }
-            guard let wrt = SeedMap.AffineArgument(rawValue: wrt) else {
-                throw CommandLineError("jacobian: unknown --wrt '\(self.wrt)' (expected w, b or x)")
-            }
+            let wrt = self.wrt ?? .x
             let rows = try NumberList.parseMatrix(w, name: "--w")
             let bv = try NumberList.parse(b, name: "--b")
             guard rows[0].count == xv.count else {
@@ -77,12 +79,10 @@ struct JacobianCommand: ParsableCommand {
                 throw CommandLineError("jacobian: --w has \(rows.count) rows but --b has \(bv.count) entries")
             }
             return .affine(weight: Tensor(rows: rows), bias: Tensor(bv), x: Tensor(xv), wrt: wrt)
-        default:
-            throw CommandLineError("jacobian: unknown op '\(op)' (expected softmax or affine)")
         }
     }
 
-    func describe(_ map: SeedMap, method: SeedMap.Method, _ j: Tensor<Double>) -> String {
+    func describe(_ map: ClosedFormMap, method: ClosedFormMap.Method, _ j: Tensor<Double>) -> String {
         let (title, columnName): (String, (Int) -> String) = {
             switch map {
             case let .softmax(_, beta): return ("∂y/∂x of y = softmax(βx), β = \(beta) — \(method.rawValue)", { "x\($0)" })
@@ -133,13 +133,11 @@ enum NumberList {
     }
 }
 
-/// Numbers in JSON: shortest round-trip decimal for finite values (Double precision).
-enum JSONNumber {
-    static func format(_ v: Double) -> String {
-        guard v.isFinite else { return "null" }
-        if v == v.rounded(), Swift.abs(v) < 1e15 { return String(format: "%.1f", v) }
-        return "\(v)"
-    }
+/// `--json`'s output: the Jacobian's shape and rows.
+struct JacobianJSON: Codable {
+    var rows: Int
+    var cols: Int
+    var jacobian: [[Double]]
 }
 
 extension String {
@@ -147,3 +145,6 @@ extension String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
+
+extension ClosedFormMap.AffineArgument: ExpressibleByArgument {}
+extension ClosedFormMap.Method: ExpressibleByArgument {}

@@ -44,7 +44,7 @@ struct Predict: ParsableCommand {
         for (r, label) in probabilities.argmaxRows().enumerated() {
             let row = probabilities.scalars[(r * k)..<((r + 1) * k)]
             if json {
-                out += "{\"label\":\(label),\"probabilities\":[" + row.map { "\($0)" }.joined(separator: ",") + "]}\n"
+                out += JSONLine.encode(PredictionJSON(label: label, probabilities: row.map(FiniteOrNull.init))) + "\n"
             } else {
                 out += "\(label) \(String(format: "%.4f", Double(row[row.startIndex + label])))\n"
             }

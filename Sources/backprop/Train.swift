@@ -14,13 +14,13 @@ struct Train: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: ArgumentHelp("Layer widths, input first and classes last (default: 64,128,10 for the digits; features,128,classes otherwise).", valueName: "sizes"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Layer widths, input first and classes last (default: 64,128,10 for the digits; features,128,classes otherwise).", valueName: "sizes"))
     var layers: String?
 
     @Option(help: "Activation between linear layers: relu, tanh, sigmoid or gelu.")
     var activation: Activation?
 
-    @Option(help: "Inverse temperature β of the output softmax (probabilities = softmax(β·logits)).")
+    @Option(parsing: .unconditional, help: "Inverse temperature β of the output softmax (probabilities = softmax(β·logits)).")
     var beta: Float?
 
     @Flag(help: "Learn β with the weights.")
@@ -29,40 +29,40 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer: sgd, adam or adamw.")
     var optimizer: OptimizerKind?
 
-    @Option(help: "Learning rate (default: 0.001 for adam/adamw, 0.05 for sgd).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: 0.001 for adam/adamw, 0.05 for sgd).")
     var lr: Double?
 
-    @Option(help: "SGD momentum.")
+    @Option(parsing: .unconditional, help: "SGD momentum.")
     var momentum: Double?
 
     @Flag(help: "SGD with Nesterov momentum.")
     var nesterov = false
 
-    @Option(help: "Weight decay (default: 0; 0.01 for adamw).")
+    @Option(parsing: .unconditional, help: "Weight decay (default: 0; 0.01 for adamw).")
     var weightDecay: Double?
 
     @Option(help: "Learning-rate schedule: constant, step or cosine.")
     var schedule: ScheduleKind?
 
-    @Option(help: "Step schedule: epochs between decays.")
+    @Option(parsing: .unconditional, help: "Step schedule: epochs between decays.")
     var stepSize: Int?
 
-    @Option(help: "Step schedule: factor applied at each decay.")
+    @Option(parsing: .unconditional, help: "Step schedule: factor applied at each decay.")
     var gamma: Double?
 
-    @Option(help: "Number of epochs (default: 20).")
+    @Option(parsing: .unconditional, help: "Number of epochs (default: 20).")
     var epochs: Int?
 
-    @Option(help: "Mini-batch size (default: 32).")
+    @Option(parsing: .unconditional, help: "Mini-batch size (default: 32).")
     var batchSize: Int?
 
-    @Option(help: "Seed for initialisation, the data split and shuffling (default: 0).")
+    @Option(parsing: .unconditional, help: "Seed for initialisation, the data split and shuffling (default: 0).")
     var seed: UInt64?
 
-    @Option(help: "Label smoothing ε in [0, 1].")
+    @Option(parsing: .unconditional, help: "Label smoothing ε in [0, 1].")
     var labelSmoothing: Double?
 
-    @Option(help: "Clip gradients to this global L2 norm.")
+    @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm.")
     var clipNorm: Double?
 
     @Option(help: ArgumentHelp("Write the trained model here (safetensors, PyTorch nn.Sequential names), only if training succeeds.", valueName: "model.safetensors"))
@@ -236,11 +236,11 @@ struct Train: ParsableCommand {
     /// The JSON Lines text: one object per epoch, then (when finished) the test result.
     func metricsLines(_ history: [EpochRecord], final: (ClassificationReport, Double)?) -> String {
         var lines = history.map { r in
-            "{\"epoch\":\(r.epoch),\"train_loss\":\(jsonNumber(r.trainLoss)),\"val_loss\":\(jsonNumber(r.validationLoss)),"
-                + "\"val_accuracy\":\(jsonNumber(r.validationAccuracy)),\"lr\":\(jsonNumber(r.learningRate)),\"seconds\":\(jsonNumber(r.seconds))}"
+            JSONLine.encode(EpochMetrics(epoch: r.epoch, trainLoss: r.trainLoss, validationLoss: r.validationLoss,
+                                         validationAccuracy: r.validationAccuracy, learningRate: r.learningRate, seconds: r.seconds))
         }
         if let (test, seconds) = final {
-            lines.append("{\"test_loss\":\(jsonNumber(test.loss)),\"test_accuracy\":\(jsonNumber(test.accuracy)),\"seconds\":\(jsonNumber(seconds))}")
+            lines.append(JSONLine.encode(TestMetrics(testLoss: test.loss, testAccuracy: test.accuracy, seconds: seconds)))
         }
         return lines.map { $0 + "\n" }.joined()
     }

@@ -37,14 +37,14 @@ func affineGradientsAreTheSeedFormulasByHand(useFloat: Bool) {
 /// JVP Ẏ = Ẋ Wᵀ + X Ẇᵀ + ḃ, and forward mode equals the closed-form Jacobians for W, b and x.
 @Test func affineJacobiansMatchClosedFormsByEveryMethod() {
     let w = Tensor<Double>(rows: [[1, 2, 3], [4, 5, 6]]), b = Tensor<Double>([0.5, -1]), x = Tensor<Double>([1, 0, 2])
-    for wrt in SeedMap.AffineArgument.allCases {
-        let map = SeedMap.affine(weight: w, bias: b, x: x, wrt: wrt)
+    for wrt in ClosedFormMap.AffineArgument.allCases {
+        let map = ClosedFormMap.affine(weight: w, bias: b, x: x, wrt: wrt)
         let closed = map.jacobian(method: .closedForm)
         #expect(map.jacobian(method: .reverse) == closed, "reverse, wrt \(wrt)")
         #expect(map.jacobian(method: .forward) == closed, "forward, wrt \(wrt)")
         expectClose(map.jacobian(method: .numeric), closed, tolerance: 1e-12, "numeric, wrt \(wrt)")
     }
-    #expect(SeedMap.affine(weight: w, bias: b, x: x, wrt: .w).jacobian(method: .closedForm)
+    #expect(ClosedFormMap.affine(weight: w, bias: b, x: x, wrt: .w).jacobian(method: .closedForm)
             == Tensor(rows: [[1, 0, 2, 0, 0, 0], [0, 0, 0, 1, 0, 2]]))
 }
 

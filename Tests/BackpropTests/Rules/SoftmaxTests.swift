@@ -9,7 +9,7 @@ import Testing
     expectClose(x.softmax(inverseTemperature: 2), y, tolerance: 1e-15, "forward")
     var closed = Tensor<Double>.zeros([3, 3])
     for i in 0..<3 { for j in 0..<3 { closed.scalars[i * 3 + j] = 2 * ((i == j ? y.scalars[i] : 0) - y.scalars[i] * y.scalars[j]) } }
-    let map = SeedMap.softmax(x: x, beta: 2)
+    let map = ClosedFormMap.softmax(x: x, beta: 2)
     expectClose(map.jacobian(method: .closedForm), closed, tolerance: 1e-15, "closed form")
     expectClose(map.jacobian(method: .reverse), closed, tolerance: 1e-14, "reverse")
     expectClose(map.jacobian(method: .forward), closed, tolerance: 1e-14, "forward")

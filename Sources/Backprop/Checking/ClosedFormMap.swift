@@ -1,6 +1,7 @@
-/// The two maps of the seed derivation, with their Jacobians available four ways, so that the
+/// The two maps of the derivation — y = softmax(βx) and y = Wx + b — with their Jacobians
+/// available four ways (reverse and forward mode, the closed form, finite differences), so that the
 /// methods can be compared entry by entry (`backprop jacobian`).
-public enum SeedMap: Sendable {
+public enum ClosedFormMap: Sendable {
     /// y = softmax(βx), x ∈ ℝⁿ. Jacobian [n, n].
     case softmax(x: Tensor<Double>, beta: Double)
     /// y = Wx + b with W [T, N]. Jacobian with respect to `wrt`: x → [T, N], b → [T, T], W → [T, T·N].
