@@ -40,15 +40,15 @@ public enum GradientCheck {
         var report = GradientCheckReport(name: name, inputShapes: inputs.map(\.shape), outputShape: value.shape,
                                          method: outputCount * inputCount <= fullJacobianLimit ? .fullJacobian : .randomProjections)
         let h = step
-        let evaluate = { (xs: [Tensor<Double>]) in withoutDerivative { f(xs) }.scalars }
         var largest = value.scalars.reduce(0) { Swift.max($0, Swift.abs($1)) }
 
         /// Central differences of f along `direction` (one tangent per input) with step s.
         func difference(_ direction: [Tensor<Double>], _ s: Double) -> [Double] {
-            let plus = evaluate(zip(inputs, direction).map { Tensor(shape: $0.shape, scalars: zip($0.scalars, $1.scalars).map { $0 + s * $1 }) })
-            let minus = evaluate(zip(inputs, direction).map { Tensor(shape: $0.shape, scalars: zip($0.scalars, $1.scalars).map { $0 - s * $1 }) })
-            for v in plus + minus { largest = Swift.max(largest, Swift.abs(v)) }
-            return zip(plus, minus).map { ($0 - $1) / (2 * s) }
+            FiniteDifferences.directionalDerivative(of: { xs in
+                let y = withoutDerivative { f(xs) }
+                for v in y.scalars { largest = Swift.max(largest, Swift.abs(v)) }
+                return y
+            }, at: inputs, along: direction, step: s)
         }
         func compare(analytic: Double, numeric: Double, numeric2h: Double, entry: String) {
             let allowance = safety * (Swift.abs(numeric2h - numeric) / 3 + Double.ulpOfOne * largest / h) + 1e-10 * (1 + Swift.abs(numeric))
