@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
+        // Swift's differentiable programming (`import _Differentiation`) on Backprop tensors and layers.
+        .library(name: "BackpropDifferentiable", targets: ["BackpropDifferentiable"]),
         .executable(name: "backprop", targets: ["backprop"]),
     ],
     dependencies: [
@@ -41,6 +43,24 @@ let package = Package(
             dependencies: ["Backprop"],
             path: "bench/GemmBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(
+            name: "BackpropDifferentiable",
+            dependencies: ["Backprop"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Hand-run timing of a training step through Swift AD against the library's own step,
+        // and the release-build check of .ci/run: swift run -c release differentiable-step --help
+        .executableTarget(
+            name: "differentiable-step",
+            dependencies: ["Backprop", "BackpropDifferentiable"],
+            path: "bench/DifferentiableStep",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "BackpropDifferentiableTests",
+            dependencies: ["Backprop", "BackpropDifferentiable"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(
             name: "BackpropTests",
