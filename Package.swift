@@ -44,9 +44,17 @@ let package = Package(
             path: "bench/GemmBench",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Tensor and the layers as Differentiable values, every op's derivative routed to the
+        // library's rules. BackpropDifferentiable re-exports it and adds the DifferentiableLayer
+        // conformances, which must be declared in another module than the derivatives.
+        .target(
+            name: "BackpropDerivatives",
+            dependencies: ["Backprop"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "BackpropDifferentiable",
-            dependencies: ["Backprop"],
+            dependencies: ["Backprop", "BackpropDerivatives"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Hand-run timing of a training step through Swift AD against the library's own step,

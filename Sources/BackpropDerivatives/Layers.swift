@@ -1,27 +1,28 @@
 // The library's layers as `Differentiable` values, their calls differentiated by the library's
-// rules, and `Chain`, a differentiable composition for generic models.
+// rules. (Their `DifferentiableLayer` conformances are in BackpropDifferentiable: see there.)
 
 import Backprop
 import _Differentiation
 
-/// A layer that Swift can differentiate through generically: `forward(_:)` is its map
-/// (`callAsFunction`) with a `@differentiable` requirement.
+/// A layer that Swift can differentiate through, generically: its `callAsFunction` is
+/// `@differentiable` with respect to the layer and the input.
 ///
-/// A requirement can only be met by a declaration that carries `@differentiable` itself or is
-/// declared together with the conformance, and the library declares `callAsFunction` without
-/// it (`import Backprop` knows nothing of Swift's differentiation). So the differentiable map
-/// has a name of its own. The library's layers conform here; a model of your own conforms with
+/// The library's layers conform in `BackpropDifferentiable`; a layer of your own conforms by
+/// marking its `callAsFunction` `@differentiable(reverse)`:
 ///
-///     @differentiable(reverse)
-///     func forward(_ x: Tensor<Float>) -> Tensor<Float> { self(x) }
-///
-/// beside its (`@differentiable`) `callAsFunction`. Concrete code can call `layer(x)` directly:
-/// this module registers the derivative of every library layer's `callAsFunction`.
+///     struct Scaled: DifferentiableLayer {
+///         var scale: Tensor<Float>
+///         mutating func visitTensors(with visitor: inout some TensorVisitor<Float>) {
+///             visitor.parameter("scale", &scale)
+///         }
+///         @differentiable(reverse)
+///         func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { x * scale }
+///     }
 public protocol DifferentiableLayer<Scalar>: Layer, Differentiable {
     associatedtype Scalar
     /// The layer applied to `x`, differentiable with respect to the layer and `x`.
     @differentiable(reverse)
-    func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar>
+    func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar>
 }
 
 // MARK: - Linear
@@ -46,10 +47,7 @@ extension Linear: Differentiable {
     }
 }
 
-extension Linear: DifferentiableLayer {
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
-
+extension Linear {
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
@@ -83,12 +81,9 @@ extension Linear: DifferentiableLayer {
 
 // MARK: - Activations
 
-extension ReLU: Differentiable, DifferentiableLayer {
+extension ReLU: Differentiable {
     public typealias TangentVector = EmptyTangent
     public mutating func move(by offset: EmptyTangent) {}
-
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
@@ -105,12 +100,9 @@ extension ReLU: Differentiable, DifferentiableLayer {
     }
 }
 
-extension Tanh: Differentiable, DifferentiableLayer {
+extension Tanh: Differentiable {
     public typealias TangentVector = EmptyTangent
     public mutating func move(by offset: EmptyTangent) {}
-
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
@@ -127,12 +119,9 @@ extension Tanh: Differentiable, DifferentiableLayer {
     }
 }
 
-extension Sigmoid: Differentiable, DifferentiableLayer {
+extension Sigmoid: Differentiable {
     public typealias TangentVector = EmptyTangent
     public mutating func move(by offset: EmptyTangent) {}
-
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
@@ -149,12 +138,9 @@ extension Sigmoid: Differentiable, DifferentiableLayer {
     }
 }
 
-extension GELU: Differentiable, DifferentiableLayer {
+extension GELU: Differentiable {
     public typealias TangentVector = EmptyTangent
     public mutating func move(by offset: EmptyTangent) {}
-
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
@@ -187,10 +173,7 @@ extension Softmax: Differentiable {
     }
 }
 
-extension Softmax: DifferentiableLayer {
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
-
+extension Softmax {
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
@@ -216,7 +199,7 @@ extension Softmax: DifferentiableLayer {
 
 // MARK: - Residual
 
-extension Residual: Differentiable where Body: DifferentiableLayer {
+extension Residual: Differentiable where Body: Differentiable {
     /// The tangent of x + f(x): the body's.
     public struct TangentVector: Differentiable, AdditiveArithmetic {
         public var body: Body.TangentVector
@@ -229,15 +212,12 @@ extension Residual: Differentiable where Body: DifferentiableLayer {
     }
 }
 
-extension Residual: DifferentiableLayer where Body: DifferentiableLayer {
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> { self(x) }
-
-    /// x + f(x): the body differentiated through its `forward`, the sum by the library's rule.
+extension Residual where Body: DifferentiableLayer {
+    /// x + f(x): the body differentiated by Swift, the sum by the library's rule.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
-        let (y, bodyPullback) = valueWithPullback(at: body, x) { body, x in body.forward(x) }
+        let (y, bodyPullback) = valueWithPullback(at: body, x) { body, x in body(x) }
         precondition(y.shape == x.shape, "Residual: the body maps shape \(x.shape) to \(y.shape); x + f(x) needs equal shapes")
         let (value, sumPullback) = LibraryRule.vjp(x, y) { $0 + $1 }
         return (value, { g in
@@ -245,40 +225,5 @@ extension Residual: DifferentiableLayer where Body: DifferentiableLayer {
             let (gBody, gxBody) = bodyPullback(gy)
             return (TangentVector(body: gBody), Tensor.tangentSum(gx, gxBody))
         })
-    }
-}
-
-// MARK: - Chain
-
-/// Two layers applied one after the other, `second(first(x))`: a differentiable composition.
-///
-/// `Sequential` holds `[any Layer]`, and an existential cannot be `Differentiable` (it has no
-/// single tangent type), so a `Sequential` cannot be differentiated by Swift. `Chain` nests
-/// instead — `Chain(Linear(…), Chain(ReLU(), Linear(…)))` — and its tangent is synthesized.
-/// Its tensors are named `"0.<first's names>"` and `"1.<second's names>"`.
-public struct Chain<First: DifferentiableLayer, Second: DifferentiableLayer>: DifferentiableLayer
-where First.Scalar == Second.Scalar {
-    public typealias Scalar = First.Scalar
-    public var first: First
-    public var second: Second
-
-    public init(_ first: First, _ second: Second) {
-        self.first = first
-        self.second = second
-    }
-
-    public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
-        visitor.module("0", &first)
-        visitor.module("1", &second)
-    }
-
-    @differentiable(reverse)
-    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        second.forward(first.forward(x))
-    }
-
-    @differentiable(reverse)
-    public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        second.forward(first.forward(x))
     }
 }
