@@ -70,6 +70,17 @@ let package = Package(
             dependencies: ["Backprop", "BackpropDifferentiable"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The same operations in forward mode, which the calling module must opt into with this
+        // frontend flag (a test target, not a library target: no unsafe flags reach dependents).
+        .testTarget(
+            name: "BackpropDifferentiableForwardTests",
+            dependencies: ["Backprop", "BackpropDifferentiable"],
+            swiftSettings: [
+                .swiftLanguageMode(.v6),
+                .define("FORWARD_MODE"),
+                .unsafeFlags(["-Xfrontend", "-enable-experimental-forward-mode-differentiation"]),
+            ]
+        ),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop"],

@@ -63,6 +63,13 @@ extension Linear {
         return (value, { let (gw, gb) = pullback($0); return TangentVector(weight: gw, bias: gb) })
     }
 
+    @derivative(of: callAsFunction, wrt: self)
+    public func _jvpCallAsFunctionParameters(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (TangentVector) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp(weight, bias) { self.with(weight: $0, bias: $1)(x) }
+        return (value, { differential($0.weight, $0.bias) })
+    }
+
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) {

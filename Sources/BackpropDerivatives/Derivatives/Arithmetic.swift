@@ -1,6 +1,7 @@
 // Derivatives of the elementwise arithmetic (Rules/Arithmetic.swift), each routed to the
 // library's rule. Binary operators have a VJP for both operands and one for each alone, so a
-// constant operand's cotangent is never computed; one JVP covers every subset.
+// constant operand's cotangent is never computed, and a JVP for each of the same subsets
+// (forward mode takes the derivative registered for exactly the parameters it needs).
 
 import Backprop
 import _Differentiation
@@ -21,6 +22,16 @@ extension Tensor {
     @derivative(of: +, wrt: b)
     public static func _vjpAddRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(b) { a + $0 }
+    }
+
+    @derivative(of: +, wrt: a)
+    public static func _jvpAddLeft(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(a) { $0 + b }
+    }
+
+    @derivative(of: +, wrt: b)
+    public static func _jvpAddRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(b) { a + $0 }
     }
 
     @derivative(of: +)
@@ -45,6 +56,16 @@ extension Tensor {
         LibraryRule.vjp(b) { a - $0 }
     }
 
+    @derivative(of: -, wrt: a)
+    public static func _jvpSubtractLeft(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(a) { $0 - b }
+    }
+
+    @derivative(of: -, wrt: b)
+    public static func _jvpSubtractRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(b) { a - $0 }
+    }
+
     @derivative(of: -)
     public static func _jvpSubtract(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor, Tensor) -> Tensor) {
         LibraryRule.jvp(a, b) { $0 - $1 }
@@ -67,6 +88,16 @@ extension Tensor {
         LibraryRule.vjp(b) { a * $0 }
     }
 
+    @derivative(of: *, wrt: a)
+    public static func _jvpMultiplyLeft(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(a) { $0 * b }
+    }
+
+    @derivative(of: *, wrt: b)
+    public static func _jvpMultiplyRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(b) { a * $0 }
+    }
+
     @derivative(of: *)
     public static func _jvpMultiply(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor, Tensor) -> Tensor) {
         LibraryRule.jvp(a, b) { $0 * $1 }
@@ -87,6 +118,16 @@ extension Tensor {
     @derivative(of: /, wrt: b)
     public static func _vjpDivideRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(b) { a / $0 }
+    }
+
+    @derivative(of: /, wrt: a)
+    public static func _jvpDivideLeft(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(a) { $0 / b }
+    }
+
+    @derivative(of: /, wrt: b)
+    public static func _jvpDivideRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(b) { a / $0 }
     }
 
     @derivative(of: /)
@@ -119,6 +160,16 @@ extension Tensor {
     @derivative(of: maximum, wrt: b)
     public static func _vjpMaximumRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(b) { maximum(a, $0) }
+    }
+
+    @derivative(of: maximum, wrt: a)
+    public static func _jvpMaximumLeft(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(a) { maximum($0, b) }
+    }
+
+    @derivative(of: maximum, wrt: b)
+    public static func _jvpMaximumRight(_ a: Tensor, _ b: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(b) { maximum(a, $0) }
     }
 
     @derivative(of: maximum)
@@ -217,6 +268,13 @@ extension Tensor {
         return ((), { g in let (ga, gb) = pullback(g); g = ga; return gb })
     }
 
+    @derivative(of: +=)
+    public static func _jvpAddAssign(_ a: inout Tensor, _ b: Tensor) -> (value: Void, differential: (inout Tensor, Tensor) -> Void) {
+        let (value, differential) = LibraryRule.jvp(a, b) { $0 + $1 }
+        a = value
+        return ((), { da, db in da = differential(da, db) })
+    }
+
     @derivative(of: -=)
     public static func _vjpSubtractAssign(_ a: inout Tensor, _ b: Tensor) -> (value: Void, pullback: (inout Tensor) -> Tensor) {
         let (value, pullback) = LibraryRule.vjp(a, b) { $0 - $1 }
@@ -224,10 +282,24 @@ extension Tensor {
         return ((), { g in let (ga, gb) = pullback(g); g = ga; return gb })
     }
 
+    @derivative(of: -=)
+    public static func _jvpSubtractAssign(_ a: inout Tensor, _ b: Tensor) -> (value: Void, differential: (inout Tensor, Tensor) -> Void) {
+        let (value, differential) = LibraryRule.jvp(a, b) { $0 - $1 }
+        a = value
+        return ((), { da, db in da = differential(da, db) })
+    }
+
     @derivative(of: *=)
     public static func _vjpMultiplyAssign(_ a: inout Tensor, _ b: Tensor) -> (value: Void, pullback: (inout Tensor) -> Tensor) {
         let (value, pullback) = LibraryRule.vjp(a, b) { $0 * $1 }
         a = value
         return ((), { g in let (ga, gb) = pullback(g); g = ga; return gb })
+    }
+
+    @derivative(of: *=)
+    public static func _jvpMultiplyAssign(_ a: inout Tensor, _ b: Tensor) -> (value: Void, differential: (inout Tensor, Tensor) -> Void) {
+        let (value, differential) = LibraryRule.jvp(a, b) { $0 * $1 }
+        a = value
+        return ((), { da, db in da = differential(da, db) })
     }
 }

@@ -1,6 +1,6 @@
 // Derivatives of the matrix product and the affine map (Rules/MatMul.swift, Rules/Affine.swift),
-// routed to the library's rules, with a VJP per subset of operands that a model differentiates
-// (a first layer's input is a constant: its cotangent, one more product, is skipped).
+// routed to the library's rules, with a VJP and a JVP per subset of operands that a model
+// differentiates (a first layer's input is a constant: its cotangent, one more product, is skipped).
 
 import Backprop
 import _Differentiation
@@ -26,6 +26,18 @@ extension Tensor {
         LibraryRule.vjp(b) { matmul(a, transposed: ta, $0, transposed: tb) }
     }
 
+    @derivative(of: matmul(_:transposed:_:transposed:), wrt: a)
+    public static func _jvpMatmulLeft(_ a: Tensor, transposed ta: Bool, _ b: Tensor, transposed tb: Bool)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(a) { matmul($0, transposed: ta, b, transposed: tb) }
+    }
+
+    @derivative(of: matmul(_:transposed:_:transposed:), wrt: b)
+    public static func _jvpMatmulRight(_ a: Tensor, transposed ta: Bool, _ b: Tensor, transposed tb: Bool)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(b) { matmul(a, transposed: ta, $0, transposed: tb) }
+    }
+
     @derivative(of: matmul(_:transposed:_:transposed:), wrt: (a, b))
     public static func _jvpMatmul(_ a: Tensor, transposed ta: Bool, _ b: Tensor, transposed tb: Bool)
         -> (value: Tensor, differential: (Tensor, Tensor) -> Tensor) {
@@ -47,6 +59,16 @@ extension Tensor {
     @derivative(of: matmul(_:), wrt: other)
     public func _vjpMatmulRight(_ other: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(other) { self.matmul($0) }
+    }
+
+    @derivative(of: matmul(_:), wrt: self)
+    public func _jvpMatmulLeft(_ other: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(self) { $0.matmul(other) }
+    }
+
+    @derivative(of: matmul(_:), wrt: other)
+    public func _jvpMatmulRight(_ other: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(other) { self.matmul($0) }
     }
 
     @derivative(of: matmul(_:))
@@ -96,6 +118,35 @@ extension Tensor {
         LibraryRule.vjp(x) { affine($0, weight: weight, bias: bias) }
     }
 
+    @derivative(of: affine(_:weight:bias:), wrt: (weight, bias))
+    public static func _jvpAffineParameters(_ x: Tensor, weight: Tensor, bias: Tensor?)
+        -> (value: Tensor, differential: (Tensor, Optional<Tensor>.TangentVector) -> Tensor) {
+        guard let bias else {
+            let (value, differential) = LibraryRule.jvp(weight) { affine(x, weight: $0) }
+            return (value, { dw, _ in differential(dw) })
+        }
+        let (value, differential) = LibraryRule.jvp(weight, bias) { affine(x, weight: $0, bias: $1) }
+        return (value, { dw, db in differential(dw, db.value ?? .zero) })
+    }
+
+    @derivative(of: affine(_:weight:bias:), wrt: (x, weight))
+    public static func _jvpAffineInputAndWeight(_ x: Tensor, weight: Tensor, bias: Tensor?)
+        -> (value: Tensor, differential: (Tensor, Tensor) -> Tensor) {
+        LibraryRule.jvp(x, weight) { affine($0, weight: $1, bias: bias) }
+    }
+
+    @derivative(of: affine(_:weight:bias:), wrt: weight)
+    public static func _jvpAffineWeight(_ x: Tensor, weight: Tensor, bias: Tensor?)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(weight) { affine(x, weight: $0, bias: bias) }
+    }
+
+    @derivative(of: affine(_:weight:bias:), wrt: x)
+    public static func _jvpAffineInput(_ x: Tensor, weight: Tensor, bias: Tensor?)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(x) { affine($0, weight: weight, bias: bias) }
+    }
+
     @derivative(of: affine(_:weight:bias:), wrt: (x, weight, bias))
     public static func _jvpAffine(_ x: Tensor, weight: Tensor, bias: Tensor?)
         -> (value: Tensor, differential: (Tensor, Tensor, Optional<Tensor>.TangentVector) -> Tensor) {
@@ -134,6 +185,18 @@ extension Tensor {
     public static func _vjpAffineWithBiasInput(_ x: Tensor, weight: Tensor, bias: Tensor)
         -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(x) { affine($0, weight: weight, bias: Optional(bias)) }
+    }
+
+    @derivative(of: affine(_:weight:bias:), wrt: (weight, bias))
+    public static func _jvpAffineWithBiasParameters(_ x: Tensor, weight: Tensor, bias: Tensor)
+        -> (value: Tensor, differential: (Tensor, Tensor) -> Tensor) {
+        LibraryRule.jvp(weight, bias) { affine(x, weight: $0, bias: Optional($1)) }
+    }
+
+    @derivative(of: affine(_:weight:bias:), wrt: x)
+    public static func _jvpAffineWithBiasInput(_ x: Tensor, weight: Tensor, bias: Tensor)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(x) { affine($0, weight: weight, bias: Optional(bias)) }
     }
 
     @derivative(of: affine(_:weight:bias:), wrt: (x, weight, bias))

@@ -17,6 +17,11 @@ extension Tensor {
         LibraryRule.vjp(self) { $0.softmax(inverseTemperature: beta) }
     }
 
+    @derivative(of: softmax(inverseTemperature:), wrt: self)
+    public func _jvpSoftmaxInput(inverseTemperature beta: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(self) { $0.softmax(inverseTemperature: beta) }
+    }
+
     @derivative(of: softmax(inverseTemperature:), wrt: (self, beta))
     public func _jvpSoftmax(inverseTemperature beta: Tensor) -> (value: Tensor, differential: (Tensor, Tensor) -> Tensor) {
         LibraryRule.jvp(self, beta) { $0.softmax(inverseTemperature: $1) }
@@ -42,6 +47,11 @@ extension Tensor {
     @derivative(of: logSoftmax(inverseTemperature:), wrt: self)
     public func _vjpLogSoftmaxInput(inverseTemperature beta: Tensor) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(self) { $0.logSoftmax(inverseTemperature: beta) }
+    }
+
+    @derivative(of: logSoftmax(inverseTemperature:), wrt: self)
+    public func _jvpLogSoftmaxInput(inverseTemperature beta: Tensor) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(self) { $0.logSoftmax(inverseTemperature: beta) }
     }
 
     @derivative(of: logSoftmax(inverseTemperature:), wrt: (self, beta))
@@ -71,6 +81,12 @@ extension Tensor {
     public static func _vjpSoftmaxCrossEntropyLogits(logits z: Tensor, targets: Tensor, inverseTemperature beta: Tensor)
         -> (value: Tensor, pullback: (Tensor) -> Tensor) {
         LibraryRule.vjp(z) { softmaxCrossEntropy(logits: $0, targets: targets, inverseTemperature: beta) }
+    }
+
+    @derivative(of: softmaxCrossEntropy(logits:targets:inverseTemperature:), wrt: z)
+    public static func _jvpSoftmaxCrossEntropyLogits(logits z: Tensor, targets: Tensor, inverseTemperature beta: Tensor)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(z) { softmaxCrossEntropy(logits: $0, targets: targets, inverseTemperature: beta) }
     }
 
     @derivative(of: softmaxCrossEntropy(logits:targets:inverseTemperature:), wrt: (z, beta))
@@ -107,6 +123,13 @@ extension Loss {
         LibraryRule.vjp(logits) { softmaxCrossEntropy(logits: $0, labels: labels, inverseTemperature: beta, labelSmoothing: epsilon) }
     }
 
+    @derivative(of: softmaxCrossEntropy(logits:labels:inverseTemperature:labelSmoothing:), wrt: logits)
+    public static func _jvpSoftmaxCrossEntropyLogits<Scalar>(logits: Tensor<Scalar>, labels: [Int], inverseTemperature beta: Tensor<Scalar>,
+                                                             labelSmoothing epsilon: Scalar)
+        -> (value: Tensor<Scalar>, differential: (Tensor<Scalar>) -> Tensor<Scalar>) {
+        LibraryRule.jvp(logits) { softmaxCrossEntropy(logits: $0, labels: labels, inverseTemperature: beta, labelSmoothing: epsilon) }
+    }
+
     @derivative(of: softmaxCrossEntropy(logits:labels:inverseTemperature:labelSmoothing:), wrt: (logits, beta))
     public static func _jvpSoftmaxCrossEntropy<Scalar>(logits: Tensor<Scalar>, labels: [Int], inverseTemperature beta: Tensor<Scalar>,
                                                        labelSmoothing epsilon: Scalar)
@@ -136,6 +159,12 @@ extension Loss {
     public static func _vjpMeanSquaredErrorPrediction<Scalar>(_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> Tensor<Scalar>) {
         LibraryRule.vjp(prediction) { meanSquaredError($0, target) }
+    }
+
+    @derivative(of: meanSquaredError(_:_:), wrt: prediction)
+    public static func _jvpMeanSquaredErrorPrediction<Scalar>(_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (Tensor<Scalar>) -> Tensor<Scalar>) {
+        LibraryRule.jvp(prediction) { meanSquaredError($0, target) }
     }
 
     @derivative(of: meanSquaredError(_:_:))
