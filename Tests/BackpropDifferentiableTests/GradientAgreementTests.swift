@@ -144,3 +144,21 @@ func normal<Scalar: TensorScalar>(_ shape: [Int], seed: UInt64) -> Tensor<Scalar
     var rng = SeededGenerator(seed: seed)
     return .randomNormal(shape, generator: &rng)
 }
+
+// MARK: - The README's form of the seed example
+
+private let readmeX = Tensor<Double>([1, 0, 2])
+private let readmeTarget = Tensor<Double>([0, 1])
+
+@differentiable(reverse, wrt: (w, b, beta))
+private func readmeLoss(_ w: Tensor<Double>, _ b: Tensor<Double>, _ beta: Tensor<Double>) -> Double {
+    Tensor.softmaxCrossEntropy(logits: .affine(readmeX, weight: w, bias: b), targets: readmeTarget, inverseTemperature: beta).scalar
+}
+
+@Test func readmesCompilerDifferentiatedExampleGivesTheReadmeNumbers() {
+    let w = Tensor<Double>(rows: [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]), b = Tensor<Double>([0.5, -1]), beta = Tensor<Double>(2)
+    let (dW, db, dBeta) = gradient(at: w, b, beta, of: readmeLoss)
+    #expect(dW == Tensor(rows: [[1.537049566998035, 0.0, 3.07409913399607], [-1.5370495669980353, 0.0, -3.0740991339960706]]))
+    #expect(db == Tensor([1.537049566998035, -1.5370495669980353]))
+    #expect(dBeta == Tensor(0.4611148700994103))
+}

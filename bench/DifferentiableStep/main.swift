@@ -5,6 +5,7 @@
 //
 //   BACKPROP_THREADS=1 swift run -c release differentiable-step [--rounds 15] [--steps 10]
 //   swift run -c release differentiable-step --smoke     # small sizes; checks, times nothing
+//   … differentiable-step --sizes 64,128,128,10 --batch 32   # another MLP
 //
 // Both paths train their own copy of the same model with the same optimizer, so after the same
 // number of steps their parameters must be equal bit for bit; that, the seed example's
@@ -51,18 +52,25 @@ func seedLoss(_ w: Tensor<Float>, _ b: Tensor<Float>, _ beta: Tensor<Float>, x: 
 /// Parses the arguments, checks, times; returns the exit status.
 func run() -> Int32 {
     var rounds = 15, steps = 10, smoke = false
+    var sizes = [784, 512, 512, 10], batch = 128
     var arguments = CommandLine.arguments.dropFirst().makeIterator()
     while let argument = arguments.next() {
         switch argument {
         case "--rounds": rounds = Int(arguments.next() ?? "") ?? rounds
         case "--steps": steps = Int(arguments.next() ?? "") ?? steps
         case "--smoke": smoke = true
+        case "--sizes": sizes = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
+        case "--batch": batch = Int(arguments.next() ?? "") ?? batch
         default:
-            print("usage: differentiable-step [--rounds N] [--steps K] [--smoke]   (threads: BACKPROP_THREADS)")
+            print("usage: differentiable-step [--rounds N] [--steps K] [--sizes 784,512,512,10] [--batch 128] [--smoke]   (threads: BACKPROP_THREADS)")
             return 2
         }
     }
-    if smoke { (rounds, steps) = (2, 2) }
+    guard sizes.count == 4, sizes.allSatisfy({ $0 > 0 }), batch > 0 else {
+        print("differentiable-step: --sizes takes four layer widths (an MLP with two hidden layers)")
+        return 2
+    }
+    if smoke { (rounds, steps, sizes, batch) = (2, 2, [20, 16, 16, 10], 4) }
 
     var failures: [String] = []
 
@@ -78,8 +86,6 @@ func run() -> Int32 {
     }
 
     // The reference workload, built as `mlpStep` builds it.
-    let sizes = smoke ? [20, 16, 16, 10] : [784, 512, 512, 10]
-    let batch = smoke ? 4 : 128
     var g = SeededGenerator(seed: 2)
     var linears: [Linear<Float>] = []
     for l in 0..<(sizes.count - 1) {
