@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
+        // Swift's differentiable programming (`import _Differentiation`) on Backprop tensors and layers.
+        .library(name: "BackpropDifferentiable", targets: ["BackpropDifferentiable"]),
         .executable(name: "backprop", targets: ["backprop"]),
     ],
     dependencies: [
@@ -48,6 +50,43 @@ let package = Package(
         .executableTarget(name: "your-own-model", dependencies: ["Backprop"], path: "Examples/YourOwnModel"),
         // What a shape mistake prints, in a release build too (CI checks the message).
         .executableTarget(name: "shape-error", dependencies: ["Backprop"], path: "Examples/ShapeError"),
+        // Tensor and the layers as Differentiable values, every op's derivative routed to the
+        // library's rules. BackpropDifferentiable re-exports it and adds the DifferentiableLayer
+        // conformances, which must be declared in another module than the derivatives.
+        .target(
+            name: "BackpropDerivatives",
+            dependencies: ["Backprop"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .target(
+            name: "BackpropDifferentiable",
+            dependencies: ["Backprop", "BackpropDerivatives"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Hand-run timing of a training step through Swift AD against the library's own step,
+        // and the release-build check of .ci/run: swift run -c release differentiable-step --help
+        .executableTarget(
+            name: "differentiable-step",
+            dependencies: ["Backprop", "BackpropDifferentiable"],
+            path: "bench/DifferentiableStep",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "BackpropDifferentiableTests",
+            dependencies: ["Backprop", "BackpropDifferentiable"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The same operations in forward mode, which the calling module must opt into with this
+        // frontend flag (a test target, not a library target: no unsafe flags reach dependents).
+        .testTarget(
+            name: "BackpropDifferentiableForwardTests",
+            dependencies: ["Backprop", "BackpropDifferentiable"],
+            swiftSettings: [
+                .swiftLanguageMode(.v6),
+                .define("FORWARD_MODE"),
+                .unsafeFlags(["-Xfrontend", "-enable-experimental-forward-mode-differentiation"]),
+            ]
+        ),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop"],

@@ -1,0 +1,236 @@
+// The library's layers as `Differentiable` values, their calls differentiated by the library's
+// rules. (Their `DifferentiableLayer` conformances are in BackpropDifferentiable: see there.)
+
+import Backprop
+import _Differentiation
+
+/// A layer that Swift can differentiate through, generically: its `callAsFunction` is
+/// `@differentiable` with respect to the layer and the input.
+///
+/// The library's layers conform in `BackpropDifferentiable`; a layer of your own conforms by
+/// marking its `callAsFunction` `@differentiable(reverse)`:
+///
+///     struct Scaled: DifferentiableLayer {
+///         var scale: Tensor<Float>
+///         mutating func visitTensors(with visitor: inout some TensorVisitor<Float>) {
+///             visitor.parameter("scale", &scale)
+///         }
+///         @differentiable(reverse)
+///         func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { x * scale }
+///     }
+public protocol DifferentiableLayer<Scalar>: Layer, Differentiable {
+    associatedtype Scalar
+    /// The layer applied to `x`, differentiable with respect to the layer and `x`.
+    @differentiable(reverse)
+    func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar>
+}
+
+// MARK: - Linear
+
+extension Linear: Differentiable {
+    /// The tangent of a dense layer: one tensor per parameter.
+    public struct TangentVector: Differentiable, AdditiveArithmetic, Sendable {
+        /// ∂/∂W, [outputs, inputs] (or the zero tangent).
+        public var weight: Tensor<Scalar>
+        /// ∂/∂b, [outputs] (or the zero tangent).
+        public var bias: Tensor<Scalar>
+
+        public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>) {
+            self.weight = weight
+            self.bias = bias
+        }
+    }
+
+    public mutating func move(by offset: TangentVector) {
+        weight.move(by: offset.weight)
+        bias.move(by: offset.bias)
+    }
+}
+
+extension Linear {
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
+        let (value, pullback) = LibraryRule.vjp([x, weight, bias]) { self.with(weight: $0[1], bias: $0[2])($0[0]) }
+        return (value, { let g = pullback($0); return (TangentVector(weight: g[1], bias: g[2]), g[0]) })
+    }
+
+    /// The layer's parameters alone (a first layer: ∂L/∂x, one more product, is not formed).
+    @derivative(of: callAsFunction, wrt: self)
+    public func _vjpCallAsFunctionParameters(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> TangentVector) {
+        let (value, pullback) = LibraryRule.vjp(weight, bias) { self.with(weight: $0, bias: $1)(x) }
+        return (value, { let (gw, gb) = pullback($0); return TangentVector(weight: gw, bias: gb) })
+    }
+
+    @derivative(of: callAsFunction, wrt: self)
+    public func _jvpCallAsFunctionParameters(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (TangentVector) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp(weight, bias) { self.with(weight: $0, bias: $1)(x) }
+        return (value, { differential($0.weight, $0.bias) })
+    }
+
+    @derivative(of: callAsFunction)
+    public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp([x, weight, bias]) { self.with(weight: $0[1], bias: $0[2])($0[0]) }
+        return (value, { t, dx in differential([dx, t.weight, t.bias]) })
+    }
+
+    /// This layer holding `weight` and `bias` (variables of a library transform).
+    private func with(weight: Tensor<Scalar>, bias: Tensor<Scalar>) -> Linear {
+        var layer = self
+        layer.weight = weight
+        layer.bias = bias
+        return layer
+    }
+}
+
+// MARK: - Activations
+
+extension ReLU: Differentiable {
+    public typealias TangentVector = EmptyTangent
+    public mutating func move(by offset: EmptyTangent) {}
+
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
+        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
+        return (value, { (EmptyTangent(), pullback($0)) })
+    }
+
+    @derivative(of: callAsFunction)
+    public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp(x) { self($0) }
+        return (value, { differential($1) })
+    }
+}
+
+extension Tanh: Differentiable {
+    public typealias TangentVector = EmptyTangent
+    public mutating func move(by offset: EmptyTangent) {}
+
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
+        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
+        return (value, { (EmptyTangent(), pullback($0)) })
+    }
+
+    @derivative(of: callAsFunction)
+    public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp(x) { self($0) }
+        return (value, { differential($1) })
+    }
+}
+
+extension Sigmoid: Differentiable {
+    public typealias TangentVector = EmptyTangent
+    public mutating func move(by offset: EmptyTangent) {}
+
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
+        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
+        return (value, { (EmptyTangent(), pullback($0)) })
+    }
+
+    @derivative(of: callAsFunction)
+    public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp(x) { self($0) }
+        return (value, { differential($1) })
+    }
+}
+
+extension GELU: Differentiable {
+    public typealias TangentVector = EmptyTangent
+    public mutating func move(by offset: EmptyTangent) {}
+
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
+        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
+        return (value, { (EmptyTangent(), pullback($0)) })
+    }
+
+    @derivative(of: callAsFunction)
+    public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
+        let (value, differential) = LibraryRule.jvp(x) { self($0) }
+        return (value, { differential($1) })
+    }
+}
+
+// MARK: - Softmax(β)
+
+extension Softmax: Differentiable {
+    /// The tangent of a β-softmax layer: ∂/∂β (rank 0). It is always the zero tangent when β
+    /// is not learnable, and moving such a layer leaves β as it is.
+    public struct TangentVector: Differentiable, AdditiveArithmetic, Sendable {
+        public var beta: Tensor<Scalar>
+
+        public init(beta: Tensor<Scalar>) { self.beta = beta }
+    }
+
+    public mutating func move(by offset: TangentVector) {
+        if isBetaLearnable { beta.move(by: offset.beta) }
+    }
+}
+
+extension Softmax {
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
+        guard isBetaLearnable else {
+            let (value, pullback) = LibraryRule.vjp(x) { self($0) }
+            return (value, { (TangentVector(beta: .zero), pullback($0)) })
+        }
+        let (value, pullback) = LibraryRule.vjp(x, beta) { $0.softmax(inverseTemperature: $1) }
+        return (value, { let (gx, gb) = pullback($0); return (TangentVector(beta: gb), gx) })
+    }
+
+    @derivative(of: callAsFunction)
+    public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) {
+        guard isBetaLearnable else {
+            let (value, differential) = LibraryRule.jvp(x) { self($0) }
+            return (value, { differential($1) })
+        }
+        let (value, differential) = LibraryRule.jvp(x, beta) { $0.softmax(inverseTemperature: $1) }
+        return (value, { t, dx in differential(dx, t.beta) })
+    }
+}
+
+// MARK: - Residual
+
+extension Residual: Differentiable where Body: Differentiable {
+    /// The tangent of x + f(x): the body's.
+    public struct TangentVector: Differentiable, AdditiveArithmetic {
+        public var body: Body.TangentVector
+
+        public init(body: Body.TangentVector) { self.body = body }
+    }
+
+    public mutating func move(by offset: TangentVector) {
+        body.move(by: offset.body)
+    }
+}
+
+extension Residual where Body: DifferentiableLayer {
+    /// x + f(x): the body differentiated by Swift, the sum by the library's rule.
+    @derivative(of: callAsFunction)
+    public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
+        let (y, bodyPullback) = valueWithPullback(at: body, x) { body, x in body(x) }
+        precondition(y.shape == x.shape, "Residual: the body maps shape \(x.shape) to \(y.shape); x + f(x) needs equal shapes")
+        let (value, sumPullback) = LibraryRule.vjp(x, y) { $0 + $1 }
+        return (value, { g in
+            let (gx, gy) = sumPullback(g)
+            let (gBody, gxBody) = bodyPullback(gy)
+            return (TangentVector(body: gBody), Tensor.tangentSum(gx, gxBody))
+        })
+    }
+}

@@ -1,0 +1,52 @@
+// Swift's differentiable programming on Backprop: `import BackpropDifferentiable` (with
+// `import _Differentiation` for the attributes and transforms) brings the conformances and
+// derivatives of BackpropDerivatives, the library layers' `DifferentiableLayer` conformances
+// and `Chain`.
+//
+// The conformances live in this module, not beside the derivatives: a `@differentiable`
+// protocol requirement is met by a declaration without the attribute (the library's
+// `callAsFunction`) only when its derivative comes from another module than the conformance.
+
+@_exported import BackpropDerivatives
+import Backprop
+import _Differentiation
+
+extension Linear: DifferentiableLayer {}
+extension ReLU: DifferentiableLayer {}
+extension Tanh: DifferentiableLayer {}
+extension Sigmoid: DifferentiableLayer {}
+extension GELU: DifferentiableLayer {}
+extension Softmax: DifferentiableLayer {}
+// `Residual` is Differentiable (its call differentiates inside a model) but not a
+// DifferentiableLayer: that conditional conformance crashes the Swift 6.3.1 compiler in IRGen
+// (bench/differentiable-limits/residual-conformance-crash.swift).
+
+/// Two layers applied one after the other, `second(first(x))`: a differentiable composition.
+///
+/// `Sequential` holds `[any Layer]`, and an array of existentials has no tangent type, so a
+/// `Sequential` cannot be differentiated by Swift. `Chain` nests instead —
+/// `Chain(Linear(…), Chain(ReLU(), Linear(…)))` — and its tangent is synthesized. Its tensors
+/// are named `"0.<first's names>"` and `"1.<second's names>"`.
+public struct Chain<First: DifferentiableLayer, Second: DifferentiableLayer>: DifferentiableLayer
+where First.Scalar == Second.Scalar {
+    public typealias Scalar = First.Scalar
+    /// Applied first.
+    public var first: First
+    /// Applied to the first's output.
+    public var second: Second
+
+    public init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
+        visitor.module("0", &first)
+        visitor.module("1", &second)
+    }
+
+    @differentiable(reverse)
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        second(first(x))
+    }
+}

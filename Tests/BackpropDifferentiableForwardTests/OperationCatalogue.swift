@@ -1,0 +1,1 @@
+../BackpropDifferentiableTests/OperationCatalogue.swift
