@@ -105,7 +105,13 @@ public struct ClassifierTraining {
     /// A run restored from a checkpoint, on the same data (the split and standardisation are
     /// recomputed from the stored configuration and checked against the stored ones).
     ///
-    /// - Parameter epochs: a new total number of epochs (default: the stored one).
+    /// - Parameters:
+    ///   - file: the checkpoint, as written by `writeCheckpoint(to:extraMetadata:)`.
+    ///   - source: the checkpoint's name in error messages.
+    ///   - features: the data's feature rows [N, features], as for the original run.
+    ///   - labels: one class label per row.
+    ///   - classCount: the number of classes of the data.
+    ///   - epochs: a new total number of epochs (default: the stored one).
     /// - Throws: `DataError` naming `source` if the checkpoint is incomplete or does not fit the data.
     public init(resuming file: SafeTensors<Float>, source: String, features: Tensor<Float>, labels: [Int],
                 classCount: Int, epochs: Int? = nil) throws {

@@ -127,6 +127,12 @@ public struct Trainer<Model: Module, Data: Dataset> {
     let evaluator: (Model, Data) -> Evaluation
 
     /// - Parameters:
+    ///   - model: the model to train (its current parameters are the starting point).
+    ///   - optimizer: the update rule, with its hyperparameters; its learning rate is set from
+    ///     `loop` at the start of each epoch.
+    ///   - loop: epochs, batch size, seed, learning rate and schedule, clipping.
+    ///   - trainingData: the examples the steps are taken on.
+    ///   - validationData: examples evaluated after each epoch (none: no validation figures).
     ///   - loss: the scalar loss of the model on one batch (the mean over its examples).
     ///   - evaluate: measures the model on a whole data set (default: the mean of `loss` over
     ///     batches of `loop.batchSize`, no accuracy).
