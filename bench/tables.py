@@ -7,7 +7,7 @@ The folder holds, per thread count N, the files bench/compare.sh and `backprop b
 write: haswell-off-tN.jsonl (Swift kernels, -target-cpu haswell), default-off-tN.jsonl (no
 flags), haswell-openblas-tN.jsonl (BACKPROP_BLAS=auto: "openblas" and "openblas-direct") and
 peers-tN.jsonl (PyTorch, JAX, NumPy). Cells are median milliseconds with GFLOP/s or GB/s in
-brackets; a missing measurement is "—". `--targets` prints, instead, the ratios issue 4 sets
+brackets; a missing measurement is "—". `--targets` prints, instead, the target ratios of docs/performance.md
 targets for, one row per target with a column per thread count.
 
 Lines may carry a "round" (bench/compare.sh --rounds). A cell then shows the median record over
@@ -108,7 +108,7 @@ def ratio_text(pairs, invert=False, times="×"):
 
 
 def targets(folder, thread_counts):
-    """Rows of (target, {threads: text}) for the targets of issue 4."""
+    """Rows of (target, {threads: text}) for the speed targets."""
     rows = {}
     for t in thread_counts:
         swift = load(os.path.join(folder, f"haswell-off-t{t}.jsonl"))
@@ -148,7 +148,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder")
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--targets", action="store_true", help="print the target ratios of issue 4")
+    parser.add_argument("--targets", action="store_true", help="print the target ratios")
     args = parser.parse_args()
     if args.targets:
         counts = [int(t) for t in args.threads.split(",")]

@@ -10,7 +10,7 @@ public struct ExplainValue: Sendable {
 public struct ExplainCheck: Sendable {
     /// Where the estimate comes from.
     public enum Kind: String, Sendable, CaseIterable {
-        /// The textbook formula evaluated directly (the seed README's results).
+        /// The textbook formula evaluated directly (the closed forms of docs/derivations.md).
         case closedForm = "closed form"
         /// Central differences of the loss (or of the softmax) in Double.
         case finiteDifferences = "finite differences"

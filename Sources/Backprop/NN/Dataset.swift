@@ -50,4 +50,9 @@ public struct LabeledBatch<Scalar: TensorScalar>: Sendable {
     public var inputs: Tensor<Scalar>
     /// B class labels.
     public var labels: [Int]
+
+    public init(inputs: Tensor<Scalar>, labels: [Int]) {
+        self.inputs = inputs
+        self.labels = labels
+    }
 }

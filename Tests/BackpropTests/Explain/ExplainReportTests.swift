@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Backprop
 
-/// The numbers a report shows, recomputed here from the closed forms of the seed README.
+/// The numbers a report shows, recomputed here from the closed forms of docs/derivations.md.
 private struct ClosedForms {
     let x: [Double], w: [[Double]], b: [Double], beta: Double, target: Int
     var y: [Double] { w.indices.map { i in zip(w[i], x).reduce(b[i]) { $0 + $1.0 * $1.1 } } }

@@ -65,7 +65,7 @@ def check(model_path, csv_path, write):
     x = torch.from_numpy(rows)
     with torch.no_grad():
         probs = torch.softmax(beta * model((x - mean) / std), dim=1)
-    cli = os.environ.get("BACKPROP", os.path.join(ROOT, ".build-nn", "release", "backprop"))
+    cli = os.environ.get("BACKPROP", os.path.join(ROOT, ".build", "release", "backprop"))
     out = subprocess.run([cli, "predict", "--model", model_path, "--input", csv_path, "--json"],
                          check=True, capture_output=True, text=True).stdout
     ours = torch.tensor([json.loads(line)["probabilities"] for line in out.splitlines()])
