@@ -5,8 +5,14 @@ import Foundation
 /// column labelled, and a legend. Pure SVG, no ids, so any number can share one HTML page.
 public enum ExplainHeatmapSVG {
     /// The SVG element; with `standalone`, preceded by an XML declaration (for a `.svg` file).
-    public static func render(_ m: ExplainMatrix, caption: String? = nil, standalone: Bool = false) -> String {
+    ///
+    /// A matrix larger than 32×32 is drawn as the means of blocks of entries (`pooled`), and
+    /// the title says so.
+    public static func render(_ matrix: ExplainMatrix, caption: String? = nil, standalone: Bool = false) -> String {
         let e = XMLText.escape
+        let m = matrix.pooled()
+        let pooledNote = m.rows == matrix.rows && m.columns == matrix.columns ? ""
+            : ", drawn as means of \((matrix.rows + m.rows - 1) / m.rows)×\((matrix.columns + m.columns - 1) / m.columns) blocks"
         let cellWidth = m.columns <= 8 ? 62.0 : Swift.max(12, Swift.min(62, 560 / Double(m.columns)))
         let cellHeight = m.rows <= 16 ? 28.0 : Swift.max(10, Swift.min(28, 448 / Double(m.rows)))
         let showValues = cellWidth >= 44 && cellHeight >= 16
@@ -15,7 +21,7 @@ public enum ExplainHeatmapSVG {
         let columnFont = rotateColumnLabels ? Swift.min(11, Swift.max(7, cellWidth - 2)) : 12
         let rowLabelWidth = Double(m.rowLabels.map(\.count).max() ?? 1) * labelFont * 0.62 + 10
         let columnLabelHeight = rotateColumnLabels ? Double(m.columnLabels.map(\.count).max() ?? 1) * columnFont * 0.62 + 10 : 20
-        let title = caption ?? "\(m.name)  (\(m.shapeDescription))"
+        let title = (caption ?? "\(matrix.name)  (\(matrix.shapeDescription))") + pooledNote
         let titleHeight = 22.0
         let left = rowLabelWidth, top = titleHeight + columnLabelHeight
         let gridWidth = Double(m.columns) * cellWidth, gridHeight = Double(m.rows) * cellHeight

@@ -68,6 +68,50 @@ public struct ExplainMatrix: Sendable, Equatable {
     /// The largest |entry| (0 for an empty matrix).
     public var maxMagnitude: Double { values.reduce(0) { Swift.max($0, Swift.abs($1)) } }
 
+    /// Matrices with more entries than this are summarised (text) or pooled (heatmaps) instead
+    /// of shown entry by entry: a trained model's 128×64 weight would otherwise fill a screen.
+    public static let detailLimit = 32
+
+    /// Whether the report summarises this matrix rather than listing its entries.
+    public var isLarge: Bool { values.count > Self.detailLimit }
+
+    /// One line: the shape, the smallest and largest entry, the mean and the Frobenius norm.
+    public var summary: String {
+        let finite = values.filter(\.isFinite)
+        let norm = finite.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let mean = finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count)
+        return "\(name) (\(shapeDescription)): min \(ExplainFormat.number(finite.min() ?? 0, digits: 4)), "
+            + "max \(ExplainFormat.number(finite.max() ?? 0, digits: 4)), mean \(ExplainFormat.number(mean, digits: 4)), "
+            + "‖·‖ \(ExplainFormat.number(norm, digits: 4))"
+    }
+
+    /// The matrix averaged over blocks so that it has at most `maxRows`×`maxColumns` entries
+    /// (itself when it already fits); block labels name the first and last row or column.
+    public func pooled(maxRows: Int = 32, maxColumns: Int = 32) -> ExplainMatrix {
+        guard rows > maxRows || columns > maxColumns else { return self }
+        let blockRows = (rows + maxRows - 1) / maxRows, blockColumns = (columns + maxColumns - 1) / maxColumns
+        let outRows = (rows + blockRows - 1) / blockRows, outColumns = (columns + blockColumns - 1) / blockColumns
+        var pooled = [Double](repeating: 0, count: outRows * outColumns)
+        for br in 0..<outRows {
+            for bc in 0..<outColumns {
+                let rs = (br * blockRows)..<Swift.min(rows, (br + 1) * blockRows)
+                let cs = (bc * blockColumns)..<Swift.min(columns, (bc + 1) * blockColumns)
+                var sum = 0.0
+                for r in rs { for c in cs { sum += self[r, c] } }
+                pooled[br * outColumns + bc] = sum / Double(rs.count * cs.count)
+            }
+        }
+        func labels(_ all: [String], _ block: Int, _ count: Int) -> [String] {
+            (0..<count).map { b in
+                let first = b * block, last = Swift.min(all.count, (b + 1) * block) - 1
+                return first == last ? all[first] : "\(all[first])…\(all[last])"
+            }
+        }
+        return ExplainMatrix(name: name, rows: outRows, columns: outColumns, values: pooled,
+                             rowLabels: labels(rowLabels, blockRows, outRows),
+                             columnLabels: labels(columnLabels, blockColumns, outColumns))
+    }
+
     /// max |aᵢ − bᵢ| over the entries of two matrices of the same shape.
     public static func maxAbsDifference(_ a: ExplainMatrix, _ b: ExplainMatrix) -> Double {
         require(a.rows == b.rows && a.columns == b.columns, "maxAbsDifference: \(a.name) is \(a.shapeDescription), \(b.name) is \(b.shapeDescription)")

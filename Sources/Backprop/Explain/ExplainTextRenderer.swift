@@ -38,8 +38,10 @@ public enum ExplainTextRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A matrix as aligned text: a scalar or vector on one line, a matrix as a labelled table.
+    /// A matrix as aligned text: a scalar or vector on one line, a matrix as a labelled table, a
+    /// large one as a one-line summary.
     static func matrixLines(_ m: ExplainMatrix) -> [String] {
+        if m.isLarge { return [m.summary] }
         if m.rows == 1 && m.columns == 1 { return ["\(m.name) = \(ExplainFormat.number(m.values[0], digits: 6))"] }
         if m.columns == 1 {
             return ["\(m.name) = [" + m.values.map { ExplainFormat.number($0, digits: 4) }.joined(separator: ", ") + "]"]

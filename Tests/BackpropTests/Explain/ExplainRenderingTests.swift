@@ -79,7 +79,26 @@ struct ExplainRenderingTests {
         var g = SeededGenerator(seed: 3)
         let wide = ExplainMatrix(name: "∂L/∂W⁽¹⁾", Tensor<Double>.randomNormal([16, 64], generator: &g),
                                  rowLabels: subscriptedLabels("z", 16), columnLabels: subscriptedLabels("x", 64))
-        expectHeatmap(ExplainHeatmapSVG.render(wide), wide)
+        // Wider than 32 columns: drawn as the means of 1×2 blocks, and the title says so.
+        let svg = ExplainHeatmapSVG.render(wide)
+        expectHeatmap(svg, wide.pooled())
+        #expect(svg.contains("drawn as means of 1×2 blocks"))
+    }
+
+    @Test("a large matrix is pooled into block means and summarised in one line")
+    func largeMatricesArePooledAndSummarised() {
+        // 2×6 with at most 2×3 entries: blocks of 1×2, means by hand.
+        let m = ExplainMatrix(name: "W", rows: 2, columns: 6, values: [1, 3, 5, 7, -2, 2, 0, 0, 1, 1, 10, 20],
+                              rowLabels: ["a", "b"], columnLabels: ["c0", "c1", "c2", "c3", "c4", "c5"])
+        let p = m.pooled(maxRows: 2, maxColumns: 3)
+        #expect(p.rows == 2 && p.columns == 3 && p.values == [2, 6, 0, 0, 1, 15])
+        #expect(p.columnLabels == ["c0…c1", "c2…c3", "c4…c5"] && p.rowLabels == ["a", "b"])
+        #expect(m.pooled(maxRows: 2, maxColumns: 6) == m)
+        let big = ExplainMatrix(name: "V", rows: 33, columns: 1, values: (0..<33).map(Double.init),
+                                rowLabels: subscriptedLabels("v", 33), columnLabels: ["V"])
+        #expect(big.isLarge && !m.isLarge)
+        #expect(ExplainTextRenderer.matrixLines(big) == [big.summary])
+        #expect(big.summary.hasPrefix("V (33×1): min 0, max 32, mean 16"))
     }
 
     @Test("text in SVG and HTML is escaped")
