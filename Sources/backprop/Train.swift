@@ -263,10 +263,17 @@ struct Train: ParsableCommand {
             case .momentum: option = "--momentum"
             case .nesterov: option = "--nesterov"
             case .splitFractions: return "validation and test fractions \(requirement)"
+            case .weightDecay: option = "--weight-decay"
+            case .stepSize: option = "--step-size"
+            case .stepFactor: option = "--gamma"
+            case .cosineHorizon: option = "--epochs"
+            case .cosineMinimum: return "the cosine schedule's minimum learning rate \(requirement)"
             }
             return "\(option) \(requirement)"
         case .tooFewExamples:
             return "\(error)"
+        case .exceedsMemory:
+            return "\(error); use smaller --layers or --batch-size (or set \(SystemMemory.environmentVariable) if the estimate is wrong for this machine)"
         }
     }
 
