@@ -22,8 +22,8 @@ struct JacobianCommand: ParsableCommand {
     @Option(help: "The input x, comma-separated.")
     var x: String
 
-    @Option(help: "Inverse temperature β (softmax).")
-    var beta: Double = 1
+    @Option(help: "Inverse temperature β (softmax; default 1).")
+    var beta: Double?
 
     @Option(help: "The weight W (affine): rows separated by ';', entries by ','.")
     var w: String?
@@ -31,8 +31,8 @@ struct JacobianCommand: ParsableCommand {
     @Option(help: "The bias b (affine), comma-separated.")
     var b: String?
 
-    @Option(help: "Differentiate the affine map with respect to w, b or x.")
-    var wrt: String = "x"
+    @Option(help: "Differentiate the affine map with respect to w, b or x (default x).")
+    var wrt: String?
 
     @Option(help: "reverse, forward, closed-form or numeric.")
     var method: String = "reverse"
@@ -44,7 +44,9 @@ struct JacobianCommand: ParsableCommand {
         guard let method = SeedMap.Method(rawValue: method) else {
             throw CommandLineError("jacobian: unknown --method '\(method)' (expected reverse, forward, closed-form or numeric)")
         }
+        if let problem = SystemMemory.environmentProblem { throw CommandLineError(problem) }
         let map = try parseMap()
+        try checkMemory(map, method: method)
         let j = map.jacobian(method: method)
         if json {
             let rows = (0..<j.shape[0]).map { r in
@@ -61,13 +63,19 @@ struct JacobianCommand: ParsableCommand {
         switch op {
         case "softmax":
             guard w == nil, b == nil else { throw CommandLineError("jacobian: softmax takes --x and --beta, not --w or --b") }
+            if let wrt, wrt != "x" {
+                throw CommandLineError("jacobian: softmax is differentiated with respect to x only; --wrt \(wrt) is for affine")
+            }
+            let beta = self.beta ?? 1
             guard beta.isFinite else { throw CommandLineError("jacobian: --beta must be a finite number") }
             return .softmax(x: Tensor(xv), beta: beta)
         case "affine":
             guard let w, let b else { throw CommandLineError("jacobian: affine needs --w, --b and --x") }
-            guard let wrt = SeedMap.AffineArgument(rawValue: wrt) else {
-                throw CommandLineError("jacobian: unknown --wrt '\(self.wrt)' (expected w, b or x)")
+            let wrtName = self.wrt ?? "x"
+            guard let wrt = SeedMap.AffineArgument(rawValue: wrtName) else {
+                throw CommandLineError("jacobian: unknown --wrt '\(wrtName)' (expected w, b or x)")
             }
+            if let beta { warn("--beta \(beta) has no effect on the affine map (it is softmax's inverse temperature)") }
             let rows = try NumberList.parseMatrix(w, name: "--w")
             let bv = try NumberList.parse(b, name: "--b")
             guard rows[0].count == xv.count else {
@@ -80,6 +88,21 @@ struct JacobianCommand: ParsableCommand {
         default:
             throw CommandLineError("jacobian: unknown op '\(op)' (expected softmax or affine)")
         }
+    }
+
+    /// Refuses a Jacobian whose memory (the [outputs, inputs] result, the seeds or tangents of
+    /// the batched passes and their intermediate results: about four such matrices of Double)
+    /// exceeds the machine's; warns on one line above 1 GiB.
+    func checkMemory(_ map: SeedMap, method: SeedMap.Method) throws {
+        let outputs = Double(map.function(map.point).count), inputs = Double(map.point.count)
+        let needed = 4 * outputs * inputs * 8
+        let size = SystemMemory.describe(needed >= 0x1p62 ? 1 << 62 : Int(needed))
+        let shape = "\(Int(outputs))×\(Int(inputs))"
+        let available = SystemMemory.available
+        if needed > Double(available) {
+            throw CommandLineError("jacobian: the \(shape) Jacobian needs about \(size) of memory, more than the \(SystemMemory.describe(available)) available")
+        }
+        if needed > Double(1 << 30) { warn("jacobian: the \(shape) Jacobian needs about \(size) of memory") }
     }
 
     func describe(_ map: SeedMap, method: SeedMap.Method, _ j: Tensor<Double>) -> String {

@@ -5,21 +5,24 @@ import Testing
 // End-to-end tests of the `backprop` executable (built by `swift build` / `swift test` next to
 // the test bundle). Skipped when the executable is not there.
 
-private let executable: URL? = {
+let executable: URL? = {
     let candidate = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("backprop")
     return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
 }()
 
-private struct RunResult {
+struct RunResult {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
-private func backprop(_ arguments: [String]) throws -> RunResult {
+func backprop(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
     let process = Process()
     process.executableURL = executable!
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -31,14 +34,14 @@ private func backprop(_ arguments: [String]) throws -> RunResult {
                      stderr: String(decoding: errData, as: UTF8.self))
 }
 
-private func temporaryDirectory() throws -> String {
+func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-cli-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
 /// A clean failure: non-zero exit, exactly one line on stderr containing `fragments`.
-private func expectOneLineError(_ r: RunResult, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+func expectOneLineError(_ r: RunResult, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(r.status != 0, sourceLocation: sourceLocation)
     let lines = r.stderr.split(separator: "\n")
     #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
