@@ -129,6 +129,7 @@ public enum OutputDestination: Equatable, Sendable {
     ///   links, or a path that cannot be examined.
     public init(resolving path: String) throws {
         func fail(_ problem: String) -> DataError { DataError(file: path, problem: problem) }
+        guard !path.isEmpty else { throw fail("cannot write: not a file path") }
         var current = path
         for _ in 0..<40 {
             if let fd = Self.descriptorAlias(current) {

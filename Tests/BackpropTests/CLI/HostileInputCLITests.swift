@@ -138,7 +138,8 @@ struct HostileInputCLITests {
             expectOneLineError(r, "\(option) must be a finite number")
             #expect(!r.stderr.contains("EncodingError"))
         }
-        expectOneLineError(try backprop(["bench", "--seconds", "inf"]), "--seconds must be a finite number")
+        // (--smoke, so that a bench that ignored the check would end at once instead of running forever.)
+        expectOneLineError(try backprop(["bench", "--smoke", "--workload", "gemm", "--seconds", "inf"]), "--seconds must be a finite number")
     }
 
     @Test func nonFiniteOrZeroWidthIDXImagesGetMessagesAboutTheData() throws {
