@@ -87,6 +87,14 @@ let package = Package(
                 .unsafeFlags(["-Xfrontend", "-enable-experimental-forward-mode-differentiation"]),
             ]
         ),
+        // Seeded in-process fuzzing of the file readers (not a test):
+        // swift run -c release backprop-fuzz --seed 1 --iterations 100000
+        .executableTarget(
+            name: "backprop-fuzz",
+            dependencies: ["Backprop", "CZlib"],
+            path: "bench/Fuzz",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop"],

@@ -32,6 +32,7 @@ struct BenchCommand: ParsableCommand {
     var smoke = false
 
     func run() throws {
+        guard seconds.isFinite, seconds >= 0 else { throw CommandLineError("--seconds must be a finite number ≥ 0, got \(seconds)") }
         // Steps free and re-allocate the same large buffers: keep them instead of re-faulting pages.
         AllocatorTuning.retainFreedMemory()
         var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()

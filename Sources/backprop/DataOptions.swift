@@ -49,12 +49,21 @@ struct DataOptions: ParsableArguments {
     }
 
     /// Loads the examples (`DataError`s name the file and the problem).
-    func load() throws -> LabeledDataset {
+    ///
+    /// - Parameter classCount: the number of classes when known (a model's), else inferred
+    ///   from the labels.
+    func load(classCount: Int? = nil) throws -> LabeledDataset {
         try check()
-        guard let data else { return try LabeledDataset.digits() }
+        guard let data else {
+            let digits = try LabeledDataset.digits()
+            if let classCount, digits.classCount > classCount {
+                throw CommandLineError("digits: labels go up to \(digits.classCount - 1) but the model has \(classCount) classes")
+            }
+            return classCount.map { LabeledDataset(features: digits.features, labels: digits.labels, classCount: $0) } ?? digits
+        }
         switch resolvedFormat {
-        case .csv: return try CSV.readLabeled(data)
-        case .idx: return try LabeledDataset.readIDX(images: data, labels: labels!)
+        case .csv: return try CSV.readLabeled(data, classCount: classCount)
+        case .idx: return try LabeledDataset.readIDX(images: data, labels: labels!, classCount: classCount)
         }
     }
 }

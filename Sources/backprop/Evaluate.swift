@@ -25,19 +25,22 @@ struct Evaluate: ParsableCommand {
     func evaluate() throws {
         try dataOptions.check()
         let (file, classifier) = try modelOptions.load()
-        let dataset = try dataOptions.load()
+        if let problem = Self.memoryProblem(classCount: classifier.classCount) {
+            throw CommandLineError("\(modelOptions.model): \(problem)")
+        }
+        let dataset = try dataOptions.load(classCount: classifier.classCount)
         let source = dataOptions.sourceName
         guard dataset.featureCount == classifier.inputCount else {
             throw CommandLineError("\(source): rows have \(dataset.featureCount) features but \(modelOptions.model) expects \(classifier.inputCount)")
-        }
-        guard dataset.classCount <= classifier.classCount else {
-            throw CommandLineError("\(source): labels go up to \(dataset.classCount - 1) but \(modelOptions.model) has \(classifier.classCount) classes")
         }
         var features = dataset.features, labels = dataset.labels
         var description = "all \(dataset.count) examples"
         if !all, dataOptions.isEmbeddedDigits, file.metadata[ModelMetadataKey.data] == "digits",
            let text = file.metadata[ModelMetadataKey.training],
            let configuration = try? trainingDecoder.decode(TrainingConfiguration.self, from: Data(text.utf8)) {
+            if let problem = configuration.problem() {
+                throw CommandLineError("\(modelOptions.model): metadata training: \(problem)")
+            }
             let split = DataSplit.stratified(labels: labels, validationFraction: configuration.validationFraction,
                                              testFraction: configuration.testFraction, seed: configuration.seed)
             features = features.gatheringRows(split.test)
@@ -50,6 +53,15 @@ struct Evaluate: ParsableCommand {
         print("loss \(fixed(report.loss))  accuracy \(percent(report.accuracy)) (\(report.correct)/\(report.count))")
         print("confusion matrix (rows: true class, columns: predicted class):")
         print(report.confusionTable())
+    }
+
+    /// The confusion matrix of a model with `classCount` classes takes classCount² counts:
+    /// refused when that alone exceeds the machine's memory.
+    static func memoryProblem(classCount: Int) -> String? {
+        let needed = Double(classCount) * Double(classCount) * 8 * 2
+        let available = SystemMemory.available
+        guard needed > Double(available) else { return nil }
+        return "the confusion matrix of its \(classCount) classes needs about \(SystemMemory.describe(needed >= 0x1p62 ? 1 << 62 : Int(needed))) of memory, more than the \(SystemMemory.describe(available)) available"
     }
 
     var trainingDecoder: JSONDecoder {

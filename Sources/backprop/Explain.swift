@@ -120,11 +120,8 @@ struct ExplainCommand: ParsableCommand {
         }
     }
 
+    /// Atomically for a regular file; straight through to a device, FIFO or /dev/stdout.
     private func write(_ text: String, to path: String) throws {
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw ExplainError("cannot write \(path): \(error.localizedDescription)")
-        }
+        try AtomicFile.write(Data(text.utf8), to: path)
     }
 }

@@ -25,8 +25,8 @@ struct JacobianCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The input x, comma-separated.")
     var x: String
 
-    @Option(parsing: .unconditional, help: "Inverse temperature β (softmax).")
-    var beta: Double = 1
+    @Option(parsing: .unconditional, help: "Inverse temperature β (softmax; default 1).")
+    var beta: Double?
 
     @Option(parsing: .unconditional, help: "The weight W (affine): rows separated by ';', entries by ','.")
     var w: String?
@@ -34,7 +34,7 @@ struct JacobianCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The bias b (affine), comma-separated.")
     var b: String?
 
-    @Option(help: "Differentiate the affine map with respect to this argument.")
+    @Option(help: "Differentiate the affine map with respect to this argument (default x).")
     var wrt: ClosedFormMap.AffineArgument?
 
     @Option(help: "How the Jacobian is computed.")
@@ -44,7 +44,9 @@ struct JacobianCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        if let problem = SystemMemory.environmentProblem { throw CommandLineError(problem) }
         let map = try parseMap()
+        try checkMemory(map, method: method)
         let j = map.jacobian(method: method)
         if json {
             let rows = (0..<j.shape[0]).map { r in (0..<j.shape[1]).map { c in j[r, c] } }
@@ -64,12 +66,17 @@ struct JacobianCommand: ParsableCommand {
         let xv = try NumberList.parse(x, name: "--x")
         switch op {
         case .softmax:
-            guard w == nil, b == nil, wrt == nil else { throw CommandLineError("jacobian: softmax takes --x and --beta, not --w, --b or --wrt") }
+            guard w == nil, b == nil else { throw CommandLineError("jacobian: softmax takes --x and --beta, not --w or --b") }
+            if let wrt, wrt != .x {
+                throw CommandLineError("jacobian: softmax is differentiated with respect to x only; --wrt \(wrt.rawValue) is for affine")
+            }
+            let beta = self.beta ?? 1
             guard beta.isFinite else { throw CommandLineError("jacobian: --beta must be a finite number") }
             return .softmax(x: Tensor(xv), beta: beta)
         case .affine:
             guard let w, let b else { throw CommandLineError("jacobian: affine needs --w, --b and --x") }
             let wrt = self.wrt ?? .x
+            if let beta { warn("--beta \(beta) has no effect on the affine map (it is softmax's inverse temperature)") }
             let rows = try NumberList.parseMatrix(w, name: "--w")
             let bv = try NumberList.parse(b, name: "--b")
             guard rows[0].count == xv.count else {
@@ -80,6 +87,21 @@ struct JacobianCommand: ParsableCommand {
             }
             return .affine(weight: Tensor(rows: rows), bias: Tensor(bv), x: Tensor(xv), wrt: wrt)
         }
+    }
+
+    /// Refuses a Jacobian whose memory (the [outputs, inputs] result, the seeds or tangents of
+    /// the batched passes and their intermediate results: about four such matrices of Double)
+    /// exceeds the machine's; warns on one line above 1 GiB.
+    func checkMemory(_ map: ClosedFormMap, method: ClosedFormMap.Method) throws {
+        let outputs = Double(map.function(map.point).count), inputs = Double(map.point.count)
+        let needed = 4 * outputs * inputs * 8
+        let size = SystemMemory.describe(needed >= 0x1p62 ? 1 << 62 : Int(needed))
+        let shape = "\(Int(outputs))×\(Int(inputs))"
+        let available = SystemMemory.available
+        if needed > Double(available) {
+            throw CommandLineError("jacobian: the \(shape) Jacobian needs about \(size) of memory, more than the \(SystemMemory.describe(available)) available")
+        }
+        if needed > Double(1 << 30) { warn("jacobian: the \(shape) Jacobian needs about \(size) of memory") }
     }
 
     func describe(_ map: ClosedFormMap, method: ClosedFormMap.Method, _ j: Tensor<Double>) -> String {

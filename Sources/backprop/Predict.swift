@@ -25,30 +25,48 @@ struct Predict: ParsableCommand {
         try predict()
     }
 
+    /// Rows are read, predicted and printed in small batches as they arrive, so memory stays
+    /// constant in the number of rows and the first answers appear at once (the input may be a
+    /// pipe). A bad row stops the run with one line on stderr after the answers before it.
     func predict() throws {
         let (_, classifier) = try modelOptions.load()
-        var x = try CSV.readFeatures(input)
-        let columns = x.shape[1]
-        if columns == classifier.inputCount + 1 {
-            let rows = x.shape[0], n = classifier.inputCount
-            var kept: [Float] = []
-            kept.reserveCapacity(rows * n)
-            for r in 0..<rows { kept += x.scalars[(r * columns)..<(r * columns + n)] }
-            x = Tensor(shape: [rows, n], scalars: kept)
-        } else if columns != classifier.inputCount {
-            throw CommandLineError("\(input): rows have \(columns) values but \(modelOptions.model) expects \(classifier.inputCount) features")
+        let rows = try CSV.FeatureRows(path: input)
+        let n = classifier.inputCount, k = classifier.classCount
+        let output = try StreamingOutput("/dev/stdout")  // write errors (a full disk) become one line
+        var batch: [Float] = []
+        var batchRows = 0
+        var checkedWidth = false
+        var batchLimit = 1  // doubles up to 256: the first answer comes at once, later ones in batches
+        func flush() throws {
+            guard batchRows > 0 else { return }
+            let probabilities = try classifier.probabilities(Tensor(shape: [batchRows, n], scalars: batch))
+            var out = ""
+            for (r, label) in probabilities.argmaxRows().enumerated() {
+                let row = probabilities.scalars[(r * k)..<((r + 1) * k)]
+                if json {
+                    out += JSONLine.encode(PredictionJSON(label: label, probabilities: row.map(FiniteOrNull.init))) + "\n"
+                } else {
+                    out += "\(label) \(String(format: "%.4f", Double(row[row.startIndex + label])))\n"
+                }
+            }
+            try output.write(Data(out.utf8))
+            batch.removeAll(keepingCapacity: true)
+            batchRows = 0
         }
-        let probabilities = try classifier.probabilities(x)
-        let k = classifier.classCount
-        var out = ""
-        for (r, label) in probabilities.argmaxRows().enumerated() {
-            let row = probabilities.scalars[(r * k)..<((r + 1) * k)]
-            if json {
-                out += JSONLine.encode(PredictionJSON(label: label, probabilities: row.map(FiniteOrNull.init))) + "\n"
-            } else {
-                out += "\(label) \(String(format: "%.4f", Double(row[row.startIndex + label])))\n"
+        while let values = try rows.next() {
+            if !checkedWidth {
+                guard values.count == n || values.count == n + 1 else {
+                    throw CommandLineError("\(input): rows have \(values.count) values but \(modelOptions.model) expects \(n) features")
+                }
+                checkedWidth = true
+            }
+            batch += values.prefix(n)
+            batchRows += 1
+            if batchRows >= batchLimit {
+                try flush()
+                batchLimit = min(batchLimit * 2, 256)
             }
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        try flush()
     }
 }

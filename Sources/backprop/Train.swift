@@ -121,31 +121,98 @@ struct Train: ParsableCommand {
         return c
     }
 
-    /// Option checks that need no data: done before reading anything.
-    func checkArguments() throws {
+    /// Option checks that need no data: done before reading anything. Returns where each
+    /// output goes.
+    @discardableResult
+    func checkArguments() throws -> [Output] {
         try dataOptions.check()
+        if let problem = SystemMemory.environmentProblem { throw CommandLineError(problem) }
         if let epochs, epochs < 1 { throw CommandLineError("--epochs must be at least 1, got \(epochs)") }
         if let batchSize, batchSize < 1 { throw CommandLineError("--batch-size must be at least 1, got \(batchSize)") }
-        if let lr, !(lr > 0 && lr.isFinite) { throw CommandLineError("--lr must be a positive number, got \(lr)") }
+        try checkFinite(lr, "--lr")
+        try checkFinite(momentum, "--momentum")
+        try checkFinite(weightDecay, "--weight-decay")
+        try checkFinite(gamma, "--gamma")
+        try checkFinite(clipNorm, "--clip-norm")
+        try checkFinite(labelSmoothing, "--label-smoothing")
+        try checkFinite(beta, "--beta")
+        if let lr, !(lr > 0) { throw CommandLineError("--lr must be a positive number, got \(lr)") }
+        if let momentum, momentum < 0 { throw CommandLineError("--momentum must be ≥ 0, got \(momentum)") }
+        if let weightDecay, weightDecay < 0 { throw CommandLineError("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        if let gamma, !(gamma > 0 && gamma <= 1) {
+            throw CommandLineError("--gamma must be in (0, 1] (the factor that multiplies the learning rate at each step), got \(gamma)")
+        }
+        if let clipNorm, !(clipNorm > 0) { throw CommandLineError("--clip-norm must be positive, got \(clipNorm)") }
+        if let labelSmoothing, !(0...1).contains(labelSmoothing) {
+            throw CommandLineError("--label-smoothing must be in [0, 1], got \(labelSmoothing)")
+        }
         if let stepSize, stepSize < 1 { throw CommandLineError("--step-size must be at least 1, got \(stepSize)") }
         if (stepSize != nil || gamma != nil) && schedule != .step { throw CommandLineError("--step-size and --gamma need --schedule step") }
-        var outputs: [(String, String)] = []
-        if let out { outputs.append((out, "--out")) }
-        if let checkpointPath { outputs.append((checkpointPath, "--checkpoint")) }
-        if let metrics { outputs.append((metrics, "--metrics")) }
-        if let plot { outputs.append((plot, "--plot")) }
-        for (path, option) in outputs { try checkWritable(path, option: option) }
-        let paths = outputs.map { URL(fileURLWithPath: $0.0).standardizedFileURL.path }
-        if Set(paths).count != paths.count { throw CommandLineError("--out, --checkpoint, --metrics and --plot must name different files") }
+        var outputs: [Output] = []
+        if let out { outputs.append(Output(path: out, option: "--out", destination: try checkWritable(out, option: "--out"))) }
+        if let checkpointPath {
+            let destination = try checkWritable(checkpointPath, option: "--checkpoint")
+            guard destination.isRegularFile else {
+                throw CommandLineError("\(checkpointPath): --checkpoint must name a regular file (it is rewritten after every epoch), not a device, FIFO or standard stream")
+            }
+            outputs.append(Output(path: checkpointPath, option: "--checkpoint", destination: destination))
+        }
+        if let metrics { outputs.append(Output(path: metrics, option: "--metrics", destination: try checkWritable(metrics, option: "--metrics"))) }
+        if let plot { outputs.append(Output(path: plot, option: "--plot", destination: try checkWritable(plot, option: "--plot"))) }
+        let files = outputs.compactMap { output -> String? in
+            guard case let .file(target) = output.destination else { return nil }
+            return URL(fileURLWithPath: target).standardizedFileURL.path
+        }
+        if Set(files).count != files.count { throw CommandLineError("--out, --checkpoint, --metrics and --plot must name different files") }
         if let resume, !FileManager.default.fileExists(atPath: resume) {
             throw CommandLineError("\(resume): cannot open: No such file or directory")
         }
+        warnAboutIneffectiveOptions()
+        return outputs
     }
 
-    /// Where checkpoints go: --checkpoint, else beside --out, else the resumed file.
+    /// An output file and where writing it goes.
+    struct Output {
+        var path: String
+        var option: String
+        var destination: OutputDestination
+    }
+
+    /// One warning line for options that have no effect, and for valid but unusual values.
+    func warnAboutIneffectiveOptions() {
+        if resume != nil {
+            let ignored: [(Bool, String)] = [
+                (layers != nil, "--layers"), (activation != nil, "--activation"), (beta != nil, "--beta"),
+                (learnBeta, "--learn-beta"), (optimizer != nil, "--optimizer"), (lr != nil, "--lr"),
+                (momentum != nil, "--momentum"), (nesterov, "--nesterov"), (weightDecay != nil, "--weight-decay"),
+                (schedule != nil, "--schedule"), (stepSize != nil, "--step-size"), (gamma != nil, "--gamma"),
+                (batchSize != nil, "--batch-size"), (seed != nil, "--seed"), (labelSmoothing != nil, "--label-smoothing"),
+                (clipNorm != nil, "--clip-norm"),
+            ]
+            let names = ignored.filter(\.0).map(\.1)
+            if !names.isEmpty {
+                warn("\(names.joined(separator: ", ")) \(names.count == 1 ? "has" : "have") no effect with --resume (the checkpoint's configuration is used; only --epochs may change)")
+            }
+            return
+        }
+        let kind = optimizer ?? TrainingConfiguration().optimizer
+        if kind != .sgd {
+            let names = [(momentum != nil, "--momentum"), (nesterov, "--nesterov")].filter(\.0).map(\.1)
+            if !names.isEmpty {
+                warn("\(names.joined(separator: " and ")) \(names.count == 1 ? "has" : "have") no effect with --optimizer \(kind.rawValue) (only sgd uses momentum)")
+            }
+        }
+        if let beta, beta <= 0 {
+            warn("--beta \(beta): β ≤ 0 makes the softmax \(beta == 0 ? "give every class the same probability" : "favour the smallest logit")")
+        }
+        if gamma == 1 { warn("--gamma 1 leaves the learning rate unchanged at every step") }
+    }
+
+    /// Where checkpoints go: --checkpoint, else beside --out when --out is a regular file (not
+    /// a device or stream), else the resumed file.
     var checkpointPath: String? {
         if let checkpoint { return checkpoint }
-        if let out {
+        if let out, (try? OutputDestination(resolving: out))?.isRegularFile ?? true {
             let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
             return base + ".checkpoint.safetensors"
         }
@@ -153,7 +220,10 @@ struct Train: ParsableCommand {
     }
 
     func train() throws {
-        try checkArguments()
+        let outputs = try checkArguments()
+        // Held until the run ends (or the process dies): a second run on the same files is refused.
+        let locks = try outputs.filter(\.destination.isRegularFile).map { try OutputLock(for: $0.path) }
+        defer { locks.forEach { $0.release() } }
         let dataset = try dataOptions.load()
         let source = dataOptions.sourceName
         var trainer: ClassifierTraining
@@ -165,10 +235,19 @@ struct Train: ParsableCommand {
             print("resuming \(resume) after epoch \(trainer.epochsCompleted) of \(trainer.configuration.epochs) (configuration from the checkpoint)")
         } else {
             let configuration = try makeConfiguration(featureCount: dataset.featureCount, classCount: dataset.classCount)
+            let outputUnits = configuration.layerSizes[configuration.layerSizes.count - 1]
+            if outputUnits > dataset.classCount {
+                warn("--layers ends with \(outputUnits) outputs but \(source) has \(dataset.classCount) classes; outputs \(dataset.classCount)…\(outputUnits - 1) are never a label")
+            }
             trainer = try Self.mappingErrors(source: source) {
                 try ClassifierTraining(configuration: configuration, features: dataset.features, labels: dataset.labels,
                                        classCount: dataset.classCount)
             }
+        }
+        let absent = dataset.absentClasses
+        if !absent.isEmpty {
+            let list = absent.prefix(10).map(String.init).joined(separator: ", ") + (absent.count > 10 ? ", …" : "")
+            warn("\(source): \(absent.count == 1 ? "class" : "classes") \(list) \(absent.count == 1 ? "has" : "have") no examples (labels run 0…\(dataset.classCount - 1))")
         }
         let c = trainer.configuration
         print("data \(source): \(dataset.count) examples, \(dataset.featureCount) features, \(dataset.classCount) classes; "
@@ -187,6 +266,9 @@ struct Train: ParsableCommand {
         // run succeeds, so a run that fails or diverges loses nothing.
         let isNew = { (path: String?) in path.map { !FileManager.default.fileExists(atPath: $0) } ?? false }
         let metricsPerEpoch = isNew(metrics), plotPerEpoch = isNew(plot)
+        // Metrics to a device, FIFO or standard stream are streamed: one line per epoch as it ends.
+        let metricsStream = try outputs.first { $0.option == "--metrics" && !$0.destination.isRegularFile }
+            .map { try StreamingOutput($0.path) }
         while !trainer.isFinished {
             let record: EpochRecord
             do {
@@ -205,12 +287,19 @@ struct Train: ParsableCommand {
                 try trainer.writeCheckpoint(to: path, extraMetadata: [ModelMetadataKey.data: source])
                 savedCheckpointEpoch = trainer.epochsCompleted
             }
-            if let metrics, metricsPerEpoch { try AtomicFile.write(Data(metricsLines(trainer.history, final: nil).utf8), to: metrics) }
+            if let metricsStream {
+                try metricsStream.write(Data(metricsLines([record], final: nil).utf8))
+            } else if let metrics, metricsPerEpoch {
+                try AtomicFile.write(Data(metricsLines(trainer.history, final: nil).utf8), to: metrics)
+            }
             if let plot, plotPerEpoch { try writePlot(trainer.history, source: source, to: plot) }
         }
         let test = trainer.evaluate(.test)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
-        if let metrics {
+        if let metricsStream {
+            try metricsStream.write(Data(metricsLines([], final: (test, totalSeconds)).utf8))
+            try metricsStream.close()
+        } else if let metrics {
             try AtomicFile.write(Data(metricsLines(trainer.history, final: (test, totalSeconds)).utf8), to: metrics)
         }
         if let plot { try writePlot(trainer.history, source: source, to: plot) }
@@ -263,10 +352,17 @@ struct Train: ParsableCommand {
             case .momentum: option = "--momentum"
             case .nesterov: option = "--nesterov"
             case .splitFractions: return "validation and test fractions \(requirement)"
+            case .weightDecay: option = "--weight-decay"
+            case .stepSize: option = "--step-size"
+            case .stepFactor: option = "--gamma"
+            case .cosineHorizon: option = "--epochs"
+            case .cosineMinimum: return "the cosine schedule's minimum learning rate \(requirement)"
             }
             return "\(option) \(requirement)"
         case .tooFewExamples:
             return "\(error)"
+        case .exceedsMemory:
+            return "\(error); use smaller --layers or --batch-size (or set \(SystemMemory.environmentVariable) if the estimate is wrong for this machine)"
         }
     }
 

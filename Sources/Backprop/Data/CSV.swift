@@ -73,26 +73,44 @@ public enum CSV {
     /// number of fields. Returns that number.
     private static func forEachRow(of data: Data, source: String, minimumFields: Int, requiredFields: Int? = nil,
                                    _ body: (Int, [Substring]) throws -> Void) throws -> Int {
-        func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
+        var rows = RowParser(source: source, minimumFields: minimumFields, expected: requiredFields)
         let bytes = [UInt8](data)
-        var expected = requiredFields
+        for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            if let fields = try rows.fields(ofLine: rawLine) { try body(rows.lineNumber, fields) }
+        }
+        return try rows.finish()
+    }
+
+    /// The line-by-line rules shared by the whole-file and the streaming readers: blank lines,
+    /// the header, and the number of fields per row.
+    struct RowParser {
+        let source: String
+        let minimumFields: Int
+        /// The number of fields every row must have, once known.
+        var expected: Int?
         var sawLine = false
         var sawRow = false
+        /// The 1-based number of the line last given to `fields(ofLine:)`.
         var lineNumber = 0
-        for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+
+        func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
+
+        /// The trimmed fields of the next line if it is a data row; nil for a blank line or
+        /// the header.
+        mutating func fields(ofLine rawLine: ArraySlice<UInt8>) throws -> [Substring]? {
             lineNumber += 1
             let line = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            let fields = line.split(separator: 0x2C, omittingEmptySubsequences: false).map(field)
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
+            let fields = line.split(separator: 0x2C, omittingEmptySubsequences: false).map(CSV.field)
             let isFirst = !sawLine
             sawLine = true
-            if isFirst, fields.allSatisfy({ Double($0) == nil }) {
+            if isFirst, fields.allSatisfy({ CSV.number($0) == nil }) {
                 // A header row: checked for width, then skipped.
                 if let expected, fields.count != expected {
                     throw fail("line \(lineNumber): header has \(fields.count) fields, expected \(expected)")
                 }
                 expected = fields.count
-                continue
+                return nil
             }
             if let expected, fields.count != expected {
                 throw fail("line \(lineNumber): expected \(expected) fields, found \(fields.count)")
@@ -102,15 +120,19 @@ public enum CSV {
             }
             expected = fields.count
             sawRow = true
-            try body(lineNumber, fields)
+            return fields
         }
-        guard sawLine else { throw fail("file is empty") }
-        guard sawRow, let expected else { throw fail("no data rows (only a header)") }
-        return expected
+
+        /// After the last line: the number of fields per row (the file must have a data row).
+        func finish() throws -> Int {
+            guard sawLine else { throw fail("file is empty") }
+            guard sawRow, let expected else { throw fail("no data rows (only a header)") }
+            return expected
+        }
     }
 
     /// A field's bytes, without surrounding spaces and tabs, as text.
-    private static func field(_ bytes: ArraySlice<UInt8>) -> Substring {
+    static func field(_ bytes: ArraySlice<UInt8>) -> Substring {
         var bytes = bytes
         while let b = bytes.first, b == 0x20 || b == 0x09 { bytes.removeFirst() }
         while let b = bytes.last, b == 0x20 || b == 0x09 { bytes.removeLast() }
@@ -119,14 +141,54 @@ public enum CSV {
 
     // MARK: - Values
 
+    /// The number a field holds, or nil if it is not one. A number is written in decimal:
+    /// an optional sign, digits with an optional decimal point (`1`, `1.`, `.5`, `1.5`), an
+    /// optional exponent (`e-3`), and nothing else — no NUL or other byte, no hexadecimal, no
+    /// digit separators. `nan`, `inf` and `infinity` (any case, optionally signed) are numbers
+    /// too, so that they are reported as not finite rather than as text.
+    static func number(_ field: Substring) -> Double? {
+        let bytes = Array(field.utf8)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+            return i - start
+        }
+        var negative = false
+        if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") {
+            negative = bytes[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "n") || bytes[i] | 0x20 == UInt8(ascii: "i") {
+            switch String(decoding: bytes[i...], as: UTF8.self).lowercased() {
+            case "nan": return .nan
+            case "inf", "infinity": return negative ? -.infinity : .infinity
+            default: return nil
+            }
+        }
+        var mantissaDigits = digits()
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            mantissaDigits += digits()
+        }
+        guard mantissaDigits > 0 else { return nil }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard i == bytes.count else { return nil }
+        return Double(field)
+    }
+
     /// A feature value: a finite number within `Float`'s range.
-    private static func value(_ field: Substring, line: Int, column: Int, source: String) throws -> Float {
+    static func value(_ field: Substring, line: Int, column: Int, source: String) throws -> Float {
         if let small = smallInteger(field) { return Float(small) }
-        guard let number = Double(field) else {
+        guard let number = number(field) else {
             let what = field.isEmpty ? "empty field" : "\(DataError.quoted(field)) is not a number"
             throw DataError(file: source, problem: "line \(line), column \(column): \(what)")
         }
-        let float = Float(number)
+        let float = Float(number)  // rounds to nearest; past Float's range that is ±∞
         guard float.isFinite else {
             throw DataError(file: source, problem: "line \(line), column \(column): \(DataError.quoted(field)) is not a finite Float")
         }
@@ -136,7 +198,7 @@ public enum CSV {
     /// A label: a non-negative integer (written `3` or `3.0`).
     private static func label(_ field: Substring, line: Int, column: Int, source: String) throws -> Int {
         if let small = smallInteger(field) { return small }
-        guard let number = Double(field), number >= 0, number < 0x1p53, number.rounded() == number else {
+        guard let number = number(field), number >= 0, number < 0x1p53, number.rounded() == number else {
             throw DataError(file: source, problem: "line \(line), column \(column): label \(DataError.quoted(field)) is not a non-negative integer")
         }
         return Int(number)

@@ -45,7 +45,9 @@ public struct IDXArray<Scalar: TensorScalar> {
 /// with `<type>` one of `IDXElementType`. A file starting with the gzip magic `1f 8b` is
 /// decompressed first (bounded by `gzipLimit`). The payload must have exactly the size the
 /// dimensions declare: a short file and trailing bytes are both errors, and the sizes are
-/// checked before anything is allocated. A rank of 0 is rejected.
+/// checked before anything is allocated. A rank of 0 is rejected, and so is a finite value too
+/// large for the requested scalar type (a Float64 file read as `Float`). Non-finite values are
+/// returned as stored; `LabeledDataset.readIDX` rejects them.
 ///
 ///     let images = try IDX.read("train-images-idx3-ubyte.gz", as: Float.self)  // [60000, 28, 28]
 public enum IDX {
@@ -132,7 +134,13 @@ public enum IDX {
         case .double:
             for i in 0..<count {
                 let bits = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: base + 8 * i, as: UInt64.self))
-                scalars.append(Scalar(Double(bitPattern: bits)))
+                let value = Double(bitPattern: bits)
+                let converted = Scalar(value)
+                // Range-checked: a finite value too large for Scalar is an error, not ±∞.
+                guard converted.isFinite || !value.isFinite else {
+                    throw fail("IDX: element \(i) is \(value), outside the range of \(Scalar.self)")
+                }
+                scalars.append(converted)
             }
         }
         return IDXArray(elementType: elementType, tensor: Tensor(shape: shape, scalars: scalars))

@@ -2,8 +2,8 @@ extension LabeledDataset {
     /// Pairs an IDX images file with an IDX labels file (raw or gzip), as MNIST is shipped.
     ///
     /// Images of shape `[n, d₁, d₂, …]` become `n` rows of `d₁·d₂·…` features, pixel values as
-    /// stored (0…255 for MNIST, not rescaled). The labels file must be rank 1 with `n` entries,
-    /// each a non-negative integer.
+    /// stored (0…255 for MNIST, not rescaled), each finite; an image must have at least one
+    /// pixel. The labels file must be rank 1 with `n` entries, each a non-negative integer.
     ///
     ///     let train = try LabeledDataset.readIDX(images: "train-images-idx3-ubyte.gz",
     ///                                            labels: "train-labels-idx1-ubyte.gz", classCount: 10)
@@ -32,6 +32,14 @@ extension LabeledDataset {
         guard count > 0 else {
             throw DataError(file: imagesSource, problem: "IDX images file has no examples")
         }
+        let width = images.shape.dropFirst().reduce(1, *)
+        guard width > 0 else {
+            throw DataError(file: imagesSource, problem: "IDX images of shape \(images.shape) have no pixels")
+        }
+        if let bad = images.tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+            let value = images.tensor.scalars[bad]
+            throw DataError(file: imagesSource, problem: "image \(bad / width), pixel \(bad % width): the value \(value) is not finite (the input holds NaN or infinite values)")
+        }
         var intLabels: [Int] = []
         intLabels.reserveCapacity(count)
         for (i, value) in labels.tensor.scalars.enumerated() {
@@ -42,7 +50,6 @@ extension LabeledDataset {
         }
         let classes = try checkedClassCount(labels: intLabels, classCount: classCount, source: labelsSource,
                                             location: { "index \($0)" })
-        let width = count == 0 ? 0 : images.tensor.count / count
         let features = Tensor<Float>(shape: [count, width], scalars: images.tensor.scalars)
         return LabeledDataset(features: features, labels: intLabels, classCount: classes)
     }

@@ -35,7 +35,10 @@ public struct LabeledDataset {
     public var featureCount: Int { features.shape[1] }
 
     /// The class count: `classCount` if given (each label must be below it), otherwise one
-    /// more than the largest label (at most `maximumInferredClassCount`).
+    /// more than the largest label — provided the data can support that many classes: at most
+    /// `maximumInferredClassCount`, and no more classes without an example than with one
+    /// (beyond `absentClassAllowance`), so that one stray label (65535 in a file of ten digits)
+    /// is an error naming it rather than a network with 65,536 outputs.
     ///
     /// - Parameter location: where label `i` is, for messages (`"line 12"`, `"index 5"`).
     static func checkedClassCount(labels: [Int], classCount: Int?, source: String,
@@ -49,10 +52,26 @@ public struct LabeledDataset {
             }
             return classCount
         }
-        let largest = labels.max() ?? 0
-        if largest >= maximumInferredClassCount, let i = labels.firstIndex(of: largest) {
+        guard let largest = labels.max(), let i = labels.firstIndex(of: largest) else { return 1 }
+        if largest >= maximumInferredClassCount {
             throw DataError(file: source, problem: "\(location(i)): label \(largest) implies more than \(maximumInferredClassCount) classes; pass the class count explicitly")
         }
-        return largest + 1
+        let classes = largest + 1
+        let present = Set(labels).count
+        if classes - present > Swift.max(present, absentClassAllowance) {
+            throw DataError(file: source, problem: "\(location(i)): label \(largest) implies \(classes) classes, but only \(present) distinct labels occur in \(labels.count) examples; number the classes 0…\(present - 1)")
+        }
+        return classes
+    }
+
+    /// How many classes below the largest label may have no example whatever the number of
+    /// classes present (see `checkedClassCount`).
+    public static let absentClassAllowance = 8
+
+    /// The classes in `0..<classCount` that no label names.
+    public var absentClasses: [Int] {
+        var seen = [Bool](repeating: false, count: classCount)
+        for label in labels { seen[label] = true }
+        return seen.indices.filter { !seen[$0] }
     }
 }

@@ -30,7 +30,13 @@ struct SafeTensorsHeader {
     /// Offset of the data buffer from the start of the file.
     var bufferStart: Int
 
-    /// Parses and validates the header of `bytes`, a whole safetensors file.
+    /// The largest header the reference implementation accepts (100 MB).
+    static let maximumHeaderLength = 100_000_000
+
+    /// Parses and validates the header of `bytes`, a whole safetensors file, by the rules of
+    /// the format's reference implementation (Python's `safetensors`): a header of at most
+    /// 100 MB that starts with `{`, strict JSON with no key repeated anywhere, integer (not
+    /// `128.0`, not `1e2`) shapes and offsets, and tensors that tile the data buffer exactly.
     init(bytes: UnsafeRawBufferPointer, source: String) throws {
         func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
 
@@ -38,6 +44,9 @@ struct SafeTensorsHeader {
             throw fail("safetensors file is \(bytes.count) bytes, too short for the 8-byte header length")
         }
         let declared = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        guard declared <= UInt64(Self.maximumHeaderLength) else {
+            throw fail("safetensors header length \(declared) exceeds the format's limit of \(Self.maximumHeaderLength) bytes")
+        }
         guard declared <= UInt64(bytes.count - 8) else {
             throw fail("safetensors header length \(declared) exceeds the \(bytes.count - 8) bytes after the length field")
         }
@@ -46,10 +55,16 @@ struct SafeTensorsHeader {
         guard String(validating: headerBytes, as: UTF8.self) != nil else {
             throw fail("safetensors header is not valid UTF-8")
         }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)) else {
-            throw fail("safetensors header is not valid JSON")
+        guard headerBytes.first == UInt8(ascii: "{") else {
+            throw fail("safetensors header does not start with '{'")
         }
-        guard let object = json as? [String: Any] else {
+        let json: StrictJSON.Value
+        do {
+            json = try StrictJSON.parse(headerBytes)
+        } catch let failure as StrictJSON.Failure {
+            throw fail("safetensors header is not valid JSON: \(failure)")
+        }
+        guard case let .object(members) = json else {
             throw fail("safetensors header is not a JSON object")
         }
 
@@ -58,24 +73,26 @@ struct SafeTensorsHeader {
         metadata = [:]
         entries = []
 
-        for (name, value) in object {
+        for (name, value) in members {
             if name == "__metadata__" {
-                guard let dictionary = value as? [String: Any] else {
+                if case .null = value { continue }
+                guard case let .object(items) = value else {
                     throw fail("safetensors __metadata__ is not a JSON object")
                 }
-                for (key, item) in dictionary {
-                    guard let string = item as? String else {
-                        throw fail("safetensors __metadata__ value for \"\(key)\" is not a string")
+                for (key, item) in items {
+                    guard case let .string(string) = item else {
+                        throw fail("safetensors __metadata__ value for \(DataError.quoted(Substring(key))) is not a string")
                     }
                     metadata[key] = string
                 }
                 continue
             }
-            let label = "tensor \"\(name)\""
-            guard let fields = value as? [String: Any] else {
+            let label = "tensor \(DataError.quoted(Substring(name), limit: 64))"
+            guard case let .object(fieldList) = value else {
                 throw fail("\(label): entry is not a JSON object")
             }
-            guard let dtypeName = fields["dtype"] as? String else {
+            let fields = Dictionary(fieldList.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            guard case let .string(dtypeName)? = fields["dtype"] else {
                 throw fail("\(label): missing or non-string \"dtype\"")
             }
             guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
@@ -84,11 +101,19 @@ struct SafeTensorsHeader {
                 }
                 throw fail("\(label): unknown dtype \(DataError.quoted(Substring(dtypeName)))")
             }
-            guard let shape = Self.naturals(fields["shape"]) else {
-                throw fail("\(label): \"shape\" is not an array of non-negative integers")
+            let shape: [Int]
+            switch Self.naturals(fields["shape"]) {
+            case let .success(values): shape = values
+            case let .failure(problem): throw fail("\(label): \"shape\" \(problem)")
             }
-            guard let offsets = Self.naturals(fields["data_offsets"]), offsets.count == 2, offsets[0] <= offsets[1] else {
-                throw fail("\(label): \"data_offsets\" is not [begin, end] with 0 ≤ begin ≤ end")
+            let offsets: [Int]
+            switch Self.naturals(fields["data_offsets"]) {
+            case let .success(values) where values.count == 2: offsets = values
+            case .success: throw fail("\(label): \"data_offsets\" is not a pair [begin, end]")
+            case let .failure(problem): throw fail("\(label): \"data_offsets\" \(problem)")
+            }
+            guard offsets[0] <= offsets[1] else {
+                throw fail("\(label): data_offsets \(offsets) end before they begin")
             }
             var elementCount = 1
             for extent in shape {
@@ -112,7 +137,7 @@ struct SafeTensorsHeader {
         for (i, entry) in entries.enumerated() {
             if entry.begin < cursor {
                 let previous = entries[i - 1]
-                throw fail("tensors \"\(previous.name)\" and \"\(entry.name)\" overlap (data_offsets [\(previous.begin), \(previous.end)] and [\(entry.begin), \(entry.end)])")
+                throw fail("tensors \(DataError.quoted(Substring(previous.name), limit: 64)) and \(DataError.quoted(Substring(entry.name), limit: 64)) overlap (data_offsets [\(previous.begin), \(previous.end)] and [\(entry.begin), \(entry.end)])")
             }
             if entry.begin > cursor {
                 throw fail("bytes \(cursor)..<\(entry.begin) of the data buffer belong to no tensor")
@@ -124,17 +149,23 @@ struct SafeTensorsHeader {
         }
     }
 
-    /// `value` as an array of non-negative integers, or nil (JSON `true`/`false` are not integers).
-    private static func naturals(_ value: Any?) -> [Int]? {
-        guard let array = value as? [Any] else { return nil }
+    /// `value` as an array of non-negative integer literals that fit in `Int`, or what is wrong.
+    private static func naturals(_ value: StrictJSON.Value?) -> Result<[Int], NaturalsProblem> {
+        guard let value else { return .failure(NaturalsProblem(text: "is missing")) }
+        guard case let .array(items) = value else { return .failure(NaturalsProblem(text: "is \(value.kind), not an array")) }
         var result: [Int] = []
-        result.reserveCapacity(array.count)
-        for item in array {
-            guard let number = item as? NSNumber else { return nil }
-            let type = String(cString: number.objCType)
-            guard type != "c", type != "B", let integer = item as? Int, integer >= 0 else { return nil }
-            result.append(integer)
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard let n = item.natural else {
+                return .failure(NaturalsProblem(text: "holds \(item.kind), not a non-negative integer"))
+            }
+            result.append(n)
         }
-        return result
+        return .success(result)
+    }
+
+    struct NaturalsProblem: Error, CustomStringConvertible {
+        var text: String
+        var description: String { text }
     }
 }

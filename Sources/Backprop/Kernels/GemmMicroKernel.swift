@@ -50,14 +50,20 @@ enum GemmKernelForm: Sendable {
     /// `*` then `+`: FloatSeparateKernel 6×8, DoubleSeparateKernel 6×4.
     case separate
 
-    /// The faster form in this build, measured on first use (well under a millisecond).
+    /// The form for this build, measured on first use (well under a millisecond).
+    ///
+    /// Fused wins only by a clear margin: where the build has hardware FMA (`-target-cpu
+    /// haswell`) it is about twice as fast; without it, `addingProduct` calls the C library and
+    /// is several times slower; and in a debug build the two are close, where a plain
+    /// comparison would let a busy machine pick either — and with it the last bits of every
+    /// product — from one process to the next.
     static let preferred: GemmKernelForm = {
         #if arch(arm64)
         return .fused   // FMA is part of the baseline ARMv8 instruction set.
         #else
         let fused = nanosecondsPerMultiplyAdd(FloatFusedKernel.self)
         let separate = nanosecondsPerMultiplyAdd(FloatSeparateKernel.self)
-        return fused <= separate ? .fused : .separate
+        return fused < 0.75 * separate ? .fused : .separate
         #endif
     }()
 

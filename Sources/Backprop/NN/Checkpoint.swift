@@ -42,6 +42,9 @@ extension Trainer {
         guard let progress = try? CheckpointJSON.decode(CheckpointProgress.self, from: progressText) else {
             throw fail("checkpoint metadata is malformed")
         }
+        guard progress.epochsCompleted >= 0, progress.optimizerStep >= 0, progress.history.count == progress.epochsCompleted else {
+            throw fail("checkpoint progress is inconsistent (epochs completed \(progress.epochsCompleted), optimizer step \(progress.optimizerStep), \(progress.history.count) epoch records)")
+        }
         let modelTensors = file.tensors.filter { !$0.name.hasPrefix(optimizerStatePrefix) }
         let stateTensors = file.tensors.filter { $0.name.hasPrefix(optimizerStatePrefix) }
             .map { (name: String($0.name.dropFirst(optimizerStatePrefix.count)), tensor: $0.tensor) }

@@ -21,8 +21,9 @@ public struct ClassifierTraining {
     /// The parts of the data set a report can be about.
     public enum Part: String, Sendable { case train, validation, test }
 
-    /// - Throws: `TrainingError` for an unusable configuration or too little data,
-    ///   `ModelError` when the layer sizes do not fit the data.
+    /// - Throws: `TrainingError` for an unusable configuration, too little data or more memory
+    ///   than the machine has (`TrainingConfiguration.estimatedMemory`), `ModelError` when the
+    ///   layer sizes do not fit the data.
     public init(configuration: TrainingConfiguration, features: Tensor<Float>, labels: [Int], classCount: Int) throws {
         if let problem = configuration.problem() { throw problem }
         guard features.rank == 2, features.shape[0] == labels.count else {
@@ -32,6 +33,10 @@ public struct ClassifierTraining {
         guard sizes[0] == features.shape[1] else { throw ModelError.inputMismatch(expected: [sizes[0]], found: [features.shape[1]]) }
         guard sizes[sizes.count - 1] >= classCount else {
             throw ModelError.classCountMismatch(outputs: sizes[sizes.count - 1], classes: classCount)
+        }
+        if let problem = configuration.memoryProblem(exampleCount: labels.count, featureCount: features.shape[1],
+                                                     classCount: classCount) {
+            throw problem
         }
         let split = DataSplit.stratified(labels: labels, validationFraction: configuration.validationFraction,
                                          testFraction: configuration.testFraction, seed: configuration.seed)
@@ -105,14 +110,24 @@ public struct ClassifierTraining {
     /// A run restored from a checkpoint, on the same data (the split and standardisation are
     /// recomputed from the stored configuration and checked against the stored ones).
     ///
+    /// A new number of epochs extends (or shortens) the run. The schedules then follow the new
+    /// length as a scheduler built afresh for it would (PyTorch's `CosineAnnealingLR(T_max=N)`
+    /// with `last_epoch` at the checkpoint): a cosine schedule whose length was the run's
+    /// length takes the new length, so the rate continues from where the new curve is at
+    /// this epoch rather than staying at its minimum; step and constant schedules do not
+    /// depend on the length and are unchanged.
+    ///
     /// - Parameters:
     ///   - file: the checkpoint, as written by `writeCheckpoint(to:extraMetadata:)`.
     ///   - source: the checkpoint's name in error messages.
     ///   - features: the data's feature rows [N, features], as for the original run.
     ///   - labels: one class label per row.
     ///   - classCount: the number of classes of the data.
-    ///   - epochs: a new total number of epochs (default: the stored one).
-    /// - Throws: `DataError` naming `source` if the checkpoint is incomplete or does not fit the data.
+    ///   - epochs: a new total number of epochs (default: the stored one); it may not be fewer
+    ///     than the epochs the checkpoint has completed.
+    /// - Throws: `DataError` naming `source` if the checkpoint is incomplete, holds an unusable
+    ///   configuration or does not fit the data; `TrainingError.invalidSetting(.epochs, …)`
+    ///   when `epochs` is fewer than the completed epochs.
     public init(resuming file: SafeTensors<Float>, source: String, features: Tensor<Float>, labels: [Int],
                 classCount: Int, epochs: Int? = nil) throws {
         func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
@@ -122,7 +137,13 @@ public struct ClassifierTraining {
         guard var configuration = try? CheckpointJSON.decode(TrainingConfiguration.self, from: configText) else {
             throw fail("checkpoint metadata is malformed")
         }
-        if let epochs { configuration.epochs = epochs }
+        if let problem = configuration.problem() { throw fail("checkpoint configuration: \(problem)") }
+        if let epochs {
+            if case let .cosine(horizon, minimum) = configuration.schedule, horizon == configuration.epochs {
+                configuration.schedule = .cosine(epochs: epochs, minimum: minimum)
+            }
+            configuration.epochs = epochs
+        }
         try self.init(configuration: configuration, features: features, labels: labels, classCount: classCount)
         let stored = try Classifier(safeTensors: file, source: source)
         guard stored.layerSizes == classifier.layerSizes else {
@@ -132,6 +153,9 @@ public struct ClassifierTraining {
             throw fail("checkpoint was trained on different data (the input standardisation differs)")
         }
         try trainer.restore(from: file, source: source)
+        if trainer.epochsCompleted > configuration.epochs {
+            throw TrainingError.invalidSetting(.epochs, "must be at least the \(trainer.epochsCompleted) epochs \(source) has completed, got \(configuration.epochs)")
+        }
     }
 
     /// Reads and restores a checkpoint file (see `init(resuming:source:features:labels:classCount:epochs:)`).

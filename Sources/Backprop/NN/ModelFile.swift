@@ -108,7 +108,9 @@ extension Classifier {
         guard sizes.allSatisfy({ $0 > 0 }) else { throw fail("a layer has zero width: \(sizes)") }
         let metadata = file.metadata
         if let text = metadata[ModelMetadataKey.architecture] {
-            guard let declared = Self.parseArray(text)?.map(Int.init), declared == sizes else {
+            // Range-checked: 1e20 or 64.5 is not a width (and must not trap converting to Int).
+            guard let numbers = Self.parseArray(text), case let declared = numbers.map({ Int(exactly: $0) }),
+                  declared.allSatisfy({ $0 != nil }), declared.map({ $0! }) == sizes else {
                 throw fail("metadata architecture \(text) does not match the tensors' layer sizes \(sizes)")
             }
         }
@@ -129,14 +131,15 @@ extension Classifier {
         }
         var standardization = Standardization.identity(featureCount: sizes[0])
         if let meanText = metadata[ModelMetadataKey.inputMean] {
-            guard let mean = Self.parseArray(meanText), mean.count == sizes[0], mean.allSatisfy(\.isFinite) else {
-                throw fail("metadata input_mean must be a JSON array of \(sizes[0]) finite numbers")
+            guard let mean = Self.parseArray(meanText), mean.count == sizes[0], mean.allSatisfy({ Float($0).isFinite }) else {
+                throw fail("metadata input_mean must be a JSON array of \(sizes[0]) numbers within Float's range")
             }
             standardization.mean = mean.map(Float.init)
         }
         if let stdText = metadata[ModelMetadataKey.inputStandardDeviation] {
-            guard let std = Self.parseArray(stdText), std.count == sizes[0], std.allSatisfy({ $0.isFinite && $0 != 0 }) else {
-                throw fail("metadata input_std must be a JSON array of \(sizes[0]) finite non-zero numbers")
+            guard let std = Self.parseArray(stdText), std.count == sizes[0],
+                  std.allSatisfy({ Float($0).isFinite && Float($0) != 0 }) else {
+                throw fail("metadata input_std must be a JSON array of \(sizes[0]) non-zero numbers within Float's range")
             }
             standardization.std = std.map(Float.init)
         }
@@ -159,13 +162,15 @@ extension Classifier {
         "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
     }
 
-    /// A JSON array of numbers, or nil.
+    /// A JSON array of numbers (strict JSON: `true` is not 1), or nil.
     static func parseArray(_ text: String) -> [Double]? {
-        guard let data = text.data(using: .utf8),
-              let list = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return nil }
+        var text = text
+        let value = text.withUTF8 { try? StrictJSON.parse(UnsafeRawBufferPointer($0)) }
+        guard case let .array(items)? = value else { return nil }
         var out: [Double] = []
-        for item in list {
-            guard let n = item as? Double else { return nil }
+        out.reserveCapacity(items.count)
+        for item in items {
+            guard case let .number(literal) = item, let n = Double(literal) else { return nil }
             out.append(n)
         }
         return out

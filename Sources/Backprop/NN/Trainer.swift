@@ -64,7 +64,19 @@ public struct TrainingLoop: Codable, Equatable, Sendable {
         if epochs < 1 { return .invalidSetting(.epochs, "must be at least 1, got \(epochs)") }
         if batchSize < 1 { return .invalidSetting(.batchSize, "must be at least 1, got \(batchSize)") }
         if !(learningRate > 0) || !learningRate.isFinite { return .invalidSetting(.learningRate, "must be a positive number, got \(learningRate)") }
-        if let c = clipNorm, !(c > 0) { return .invalidSetting(.clipNorm, "must be positive, got \(c)") }
+        if let c = clipNorm, !(c > 0 && c.isFinite) { return .invalidSetting(.clipNorm, "must be a positive finite number, got \(c)") }
+        switch schedule {
+        case .constant:
+            break
+        case let .step(every, factor):
+            if every < 1 { return .invalidSetting(.stepSize, "must be at least 1, got \(every)") }
+            if !(factor > 0 && factor <= 1) { return .invalidSetting(.stepFactor, "must be in (0, 1], got \(factor)") }
+        case let .cosine(horizon, minimum):
+            if horizon < 1 { return .invalidSetting(.cosineHorizon, "must be at least 1, got \(horizon)") }
+            if !(minimum >= 0 && minimum <= learningRate) {
+                return .invalidSetting(.cosineMinimum, "must be in [0, learning rate \(learningRate)], got \(minimum)")
+            }
+        }
         return nil
     }
 }
@@ -76,6 +88,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
         case layerSizes = "layer sizes", epochs, batchSize = "batch size", learningRate = "learning rate"
         case beta = "β", labelSmoothing = "label smoothing", clipNorm = "clipping norm", momentum
         case nesterov = "Nesterov momentum", splitFractions = "validation and test fractions"
+        case weightDecay = "weight decay", stepSize = "step schedule's step size", stepFactor = "step schedule's factor"
+        case cosineHorizon = "cosine schedule's length", cosineMinimum = "cosine schedule's minimum"
     }
 
     /// The loss became NaN or ±∞ at this (1-based) epoch and step; the model is the one before
@@ -85,6 +99,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidSetting(Setting, String)
     /// Too few examples to train on.
     case tooFewExamples(Int)
+    /// The run would need about `needed` bytes of memory, more than the `available` bytes
+    /// (`SystemMemory.available`); `what` names the model, e.g. `"the 64-999999999-10 model"`.
+    case exceedsMemory(what: String, needed: Int, available: Int)
 
     public var description: String {
         switch self {
@@ -95,6 +112,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the \(setting.rawValue) \(requirement)"
         case let .tooFewExamples(count):
             return "too few examples (\(count)) to train on"
+        case let .exceedsMemory(what, needed, available):
+            return "training \(what) needs about \(SystemMemory.describe(needed)) of memory, more than the \(SystemMemory.describe(available)) available"
         }
     }
 }

@@ -54,18 +54,53 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                      clipNorm: clipNorm)
     }
 
-    /// The first problem that makes this configuration unusable, if any.
+    /// The first problem that makes this configuration unusable, if any. Every number must be
+    /// finite; momentum and weight decay non-negative; the step schedule's factor in (0, 1].
     public func problem() -> TrainingError? {
         if layerSizes.count < 2 { return .invalidSetting(.layerSizes, "need at least an input and an output size, got \(layerSizes)") }
         if let bad = layerSizes.first(where: { $0 <= 0 }) { return .invalidSetting(.layerSizes, "must be positive, got \(bad)") }
         if let problem = loop.problem() { return problem }
         if !beta.isFinite { return .invalidSetting(.beta, "must be finite, got \(beta)") }
         if !(0...1).contains(labelSmoothing) { return .invalidSetting(.labelSmoothing, "must be in [0, 1], got \(labelSmoothing)") }
+        if !(momentum >= 0 && momentum.isFinite) { return .invalidSetting(.momentum, "must be a finite number ≥ 0, got \(momentum)") }
         if nesterov && !(momentum > 0) { return .invalidSetting(.nesterov, "needs momentum > 0") }
-        if validationFraction < 0 || testFraction < 0 || validationFraction + testFraction >= 1 {
+        if let wd = weightDecay, !(wd >= 0 && wd.isFinite) { return .invalidSetting(.weightDecay, "must be a finite number ≥ 0, got \(wd)") }
+        if !(validationFraction >= 0 && testFraction >= 0 && validationFraction + testFraction < 1) {
             return .invalidSetting(.splitFractions, "must be ≥ 0 and sum to less than 1")
         }
         return nil
+    }
+
+    /// A rough upper bound, in bytes, of the memory training this configuration takes on
+    /// `exampleCount` examples of `featureCount` features in `classCount` classes: the
+    /// parameters with their gradients, optimizer state, update temporaries and checkpoint
+    /// encoding; the activations of a batch (forward values, their gradients and the tape);
+    /// the activations of evaluating the largest split part at once; the split copies of the
+    /// data; and the confusion matrices. Computed in `Double`, so absurd sizes cannot overflow.
+    public func estimatedMemory(exampleCount: Int, featureCount: Int, classCount: Int) -> Double {
+        let sizes = layerSizes.map(Double.init)
+        var parameters = 0.0
+        for i in 0..<(sizes.count - 1) { parameters += sizes[i] * sizes[i + 1] + sizes[i + 1] }
+        let optimizerBuffers: Double = optimizer == .sgd ? (momentum > 0 ? 1 : 0) : 2
+        let floatBytes = 4.0
+        let parameterBytes = parameters * floatBytes * (4 + 2 * optimizerBuffers)
+        let widths = sizes.reduce(0, +)
+        let batchBytes = Double(batchSize) * widths * floatBytes * 4
+        let evaluated = Double(exampleCount) * Swift.max(validationFraction, testFraction, 0) + 1
+        let evaluationBytes = evaluated * widths * floatBytes * 3
+        let dataBytes = Double(exampleCount) * Double(featureCount) * floatBytes * 2
+        let classes = Double(Swift.max(classCount, layerSizes.last ?? 0))
+        let confusionBytes = classes * classes * 8 * 2
+        return parameterBytes + batchBytes + evaluationBytes + dataBytes + confusionBytes
+    }
+
+    /// `.exceedsMemory` when `estimatedMemory` is more than `available` bytes.
+    public func memoryProblem(exampleCount: Int, featureCount: Int, classCount: Int,
+                              available: Int = SystemMemory.available) -> TrainingError? {
+        let needed = estimatedMemory(exampleCount: exampleCount, featureCount: featureCount, classCount: classCount)
+        guard needed > Double(available) else { return nil }
+        let model = "the " + layerSizes.map(String.init).joined(separator: "-") + " model with batch size \(batchSize)"
+        return .exceedsMemory(what: model, needed: needed >= 0x1p62 ? Int(1) << 62 : Int(needed), available: available)
     }
 }
 

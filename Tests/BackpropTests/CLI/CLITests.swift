@@ -5,23 +5,23 @@ import Testing
 // End-to-end tests of the `backprop` executable (built by `swift build` / `swift test` next to
 // the test bundle). Skipped when the executable is not there.
 
-private let executable: URL? = {
+let executable: URL? = {
     let candidate = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("backprop")
     return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
 }()
 
-private struct RunResult {
+struct RunResult {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
-private func backprop(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+func backprop(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
     let process = Process()
     process.executableURL = executable!
     process.arguments = arguments
     if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -34,14 +34,14 @@ private func backprop(_ arguments: [String], environment: [String: String] = [:]
                      stderr: String(decoding: errData, as: UTF8.self))
 }
 
-private func temporaryDirectory() throws -> String {
+func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-cli-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
 /// A clean failure: non-zero exit, exactly one line on stderr containing `fragments`.
-private func expectOneLineError(_ r: RunResult, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
+func expectOneLineError(_ r: RunResult, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(r.status != 0, sourceLocation: sourceLocation)
     let lines = r.stderr.split(separator: "\n")
     #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
@@ -272,7 +272,7 @@ struct CLITests {
         expectOneLineError(try backprop(["jacobian", "affine", "--w", "1,2;3,4", "--b", "0,0", "--x", "1,2,3"]), "--x has 3 entries")
         expectOneLineError(try backprop(["jacobian", "affine", "--w", "1,2;3,4", "--b", "0", "--x", "1,2"]), "--b has 1 entries")
         expectOneLineError(try backprop(["jacobian", "softmax", "--x", "1", "--method", "magic"]), "'magic' is invalid", "--method")
-        expectOneLineError(try backprop(["jacobian", "softmax", "--x", "1", "--wrt", "w"]), "not --w, --b or --wrt")
+        expectOneLineError(try backprop(["jacobian", "softmax", "--x", "1", "--wrt", "w"]), "--wrt w is for affine")
     }
 
     /// `backprop check` prints the table and a passing summary, and `--filter` selects ops.
