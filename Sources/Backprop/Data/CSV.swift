@@ -20,8 +20,10 @@ import Foundation
 public enum CSV {
     /// Reads a labeled CSV file: all fields but the last are features, the last is the label.
     ///
-    /// - Parameter classCount: if given, each label must be below it; otherwise one more than
-    ///   the largest label.
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - classCount: if given, each label must be below it; otherwise one more than the
+    ///     largest label.
     /// - Throws: `DataError` naming `path`, the line and (for bad values) the column.
     public static func readLabeled(_ path: String, classCount: Int? = nil) throws -> LabeledDataset {
         try decodeLabeled(try FileBytes.read(path), source: path, classCount: classCount)
@@ -47,7 +49,9 @@ public enum CSV {
 
     /// Reads a feature-only CSV file (every field a feature) as a `[rows, columns]` tensor.
     ///
-    /// - Parameter columnCount: if given, every row must have exactly this many fields.
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - columnCount: if given, every row must have exactly this many fields.
     /// - Throws: `DataError` naming `path`, the line and (for bad values) the column.
     public static func readFeatures(_ path: String, columnCount: Int? = nil) throws -> Tensor<Float> {
         try decodeFeatures(try FileBytes.read(path), source: path, columnCount: columnCount)

@@ -31,7 +31,9 @@ extension CSV {
 
         /// Opens the file at `path`.
         ///
-        /// - Parameter columnCount: if given, every row must have exactly this many fields.
+        /// - Parameters:
+        ///   - path: the file to read.
+        ///   - columnCount: if given, every row must have exactly this many fields.
         /// - Throws: `DataError` naming `path` when it cannot be opened.
         public init(path: String, columnCount: Int? = nil) throws {
             let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -20,6 +20,7 @@ public enum Gzip {
     /// The decompressed contents of the gzip stream `data`.
     ///
     /// - Parameters:
+    ///   - data: the compressed bytes (a gzip member, starting 1F 8B).
     ///   - source: the file name used in error messages.
     ///   - limit: the most decompressed bytes accepted.
     /// - Throws: `DataError` for a corrupt or truncated stream, trailing bytes, or output past `limit`.

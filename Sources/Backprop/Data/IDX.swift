@@ -61,7 +61,11 @@ public enum IDX {
 
     /// Decodes a whole IDX file (raw or gzip) held in memory.
     ///
-    /// - Parameter source: the file name used in error messages.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - source: the file name used in error messages.
+    ///   - type: the scalar type of the result; every element is converted to it.
+    ///   - gzipLimit: the most decompressed bytes accepted from a gzip file.
     /// - Throws: `DataError` for bad magic, unknown type, size mismatch, or a bad gzip stream.
     public static func decode<Scalar: TensorScalar>(_ data: Data, source: String = "<data>", as type: Scalar.Type,
                                                     gzipLimit: Int = Gzip.defaultLimit) throws -> IDXArray<Scalar> {

@@ -8,7 +8,10 @@ extension LabeledDataset {
     ///     let train = try LabeledDataset.readIDX(images: "train-images-idx3-ubyte.gz",
     ///                                            labels: "train-labels-idx1-ubyte.gz", classCount: 10)
     ///
-    /// - Parameter classCount: if given, every label must be below it; otherwise it is inferred.
+    /// - Parameters:
+    ///   - imagesPath: the IDX images file (raw or gzip).
+    ///   - labelsPath: the IDX labels file (raw or gzip).
+    ///   - classCount: if given, every label must be below it; otherwise it is inferred.
     /// - Throws: `DataError` naming the offending file.
     public static func readIDX(images imagesPath: String, labels labelsPath: String,
                                classCount: Int? = nil) throws -> LabeledDataset {

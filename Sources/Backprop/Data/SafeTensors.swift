@@ -45,7 +45,9 @@ public struct SafeTensors<Scalar: TensorScalar> {
 
     /// Decodes a whole safetensors file held in memory.
     ///
-    /// - Parameter source: the file name used in error messages.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - source: the file name used in error messages.
     /// - Throws: `DataError` for any violation of the format (see `SafeTensorsHeader`).
     public init(decoding data: Data, source: String = "<data>") throws {
         let (tensors, metadata) = try data.withUnsafeBytes { bytes -> ([(name: String, tensor: Tensor<Scalar>)], [String: String]) in
