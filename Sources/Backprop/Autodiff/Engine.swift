@@ -27,8 +27,9 @@ enum Engine {
     ///
     /// `whenFinished(i, g)` is called as soon as variable i's cotangent g is complete — every
     /// node that uses the variable has been pulled back — while the rest of the walk is still
-    /// to come (for example to start sending the gradient). It is not called for variables the
-    /// result does not depend on.
+    /// to come (for example to start sending the gradient). The walk then keeps no reference
+    /// to g (the receiver may change it in place without a copy) and returns nil for that
+    /// variable. It is not called for variables the result does not depend on.
     static func pullback<Scalar>(_ seed: Tensor<Scalar>, through result: Tensor<Scalar>,
                                  to variables: [GraphNode<Scalar>],
                                  whenFinished: ((Int, Tensor<Scalar>) -> Void)? = nil) -> [Tensor<Scalar>?] {
@@ -70,8 +71,11 @@ enum Engine {
         for node in subgraph(from: root, minimumID: minimumID).reversed() {
             guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
             if variableIDs.contains(node.id) {
-                finished[node.id] = cotangent
-                if let whenFinished, let i = variableIndex?[node.id] { whenFinished(i, cotangent) }
+                if let whenFinished, let i = variableIndex?[node.id] {
+                    whenFinished(i, cotangent)
+                } else {
+                    finished[node.id] = cotangent
+                }
                 continue
             }
             let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
