@@ -12,8 +12,10 @@ import Foundation
 /// rank, as soon as the backward pass has finished all of a bucket's gradients, while it works
 /// on the rest; the last bucket, finished when the walk ends, is reduced at once.
 public final class DataParallel: @unchecked Sendable {
-    /// The default bucket size: 1 MiB.
-    public static let defaultBucketCapacity = 1 << 20
+    /// The default bucket size: 256 KiB (small enough that the last layers' gradients start
+    /// early; the first layer's weight, usually the largest tensor and the last finished,
+    /// then travels alone, without a copy).
+    public static let defaultBucketCapacity = 256 << 10
 
     public let communicator: any Communicator
     /// About how many bytes of gradients go in one all-reduce (a larger tensor gets a bucket
@@ -61,7 +63,6 @@ public final class DataParallel: @unchecked Sendable {
             buckets = GradientBuckets(shapes: shapes, capacity: bucketCapacity, communicator: communicator)
             self.buckets = buckets
         }
-        buckets.beginStep(weight: weight)
         if let batch {
             try withLearningPhase(.training) {
                 let (value, backward) = valueWithStreamingGradient(at: parameters.tensors) { variables in
@@ -70,12 +71,14 @@ public final class DataParallel: @unchecked Sendable {
                     tracked.visitTensors(with: &replacer)
                     return loss(tracked, batch)
                 }
-                buckets.setLoss(value.scalar)
-                _ = backward { i, g in buckets.finished(i, g) }
+                buckets.beginStep(loss: value.scalar * weight)
+                // The seed is this rank's share of the global batch: the gradients come out
+                // weighted, ready to be summed.
+                backward(weight) { i, g in buckets.finished(i, g) }
                 try buckets.finishStep()
             }
         } else {
-            buckets.setLoss(0)
+            buckets.beginStep(loss: 0)
             try buckets.finishStep()
         }
         statistics.steps += 1
@@ -192,36 +195,49 @@ public protocol SubsettableDataset: Dataset {
 
 extension LabeledExamples: SubsettableDataset {}
 
-/// The flat all-reduce buffers of one model's gradients (see `DataParallel`).
+/// The all-reduce buffers of one model's gradients (see `DataParallel`).
+///
+/// Buckets hold parameters in reverse declaration order, up to `capacity` bytes each (a larger
+/// tensor gets a bucket of its own). Gradients are copied into their bucket's flat buffer as
+/// the backward pass finishes them; every bucket but the last is started as soon as it is
+/// complete (in bucket order, so the same on every rank), the last one is reduced when the
+/// walk ends. When that last bucket is a single tensor — typically the first layer's weight,
+/// the largest and the last to be finished — it is reduced in place in the gradient's own
+/// storage, with no copy in or out. The loss rides in an extra element of bucket 0.
 final class GradientBuckets<Scalar: TensorScalar> {
     let shapes: [[Int]]
     let communicator: any Communicator
-    /// Per bucket: its storage (the last bucket has one more element, the loss).
-    private var storage: [UnsafeMutableBufferPointer<Scalar>] = []
-    /// Per parameter: its bucket and offset in it.
+    /// Per parameter: its bucket and offset in the bucket's buffer.
     private var place: [(bucket: Int, offset: Int)] = []
+    private var members: [[Int]] = []
+    /// Per bucket: its buffer (empty for the in-place bucket); bucket 0's ends with the loss.
+    private var storage: [UnsafeMutableBufferPointer<Scalar>] = []
+    private var allocations: [UnsafeMutablePointer<Scalar>] = []
+    /// Whether the last bucket is one tensor reduced in its own storage.
+    private let lastInPlace: Bool
     /// Per bucket: gradients not yet finished this step.
     private var remaining: [Int] = []
-    private var members: [[Int]] = []
     private var done: [Bool] = []
+    /// The gradients of the in-place bucket, owned here.
+    private var owned: [Tensor<Scalar>?] = []
     private var pending: [(any PendingReduction)?] = []
     private var nextToStart = 0
-    private var weight: Scalar = 1
     private var failure: Error?
     private(set) var secondsThisStep = 0.0
+    /// Bytes all-reduced per step.
     let bytes: Int
 
-    var count: Int { storage.count }
+    var count: Int { members.count }
 
     init(shapes: [[Int]], capacity: Int, communicator: any Communicator) {
         self.shapes = shapes
         self.communicator = communicator
         let counts = shapes.map { $0.reduce(1, *) }
-        // Reverse declaration order: the backward pass finishes the last layers first.
+        let stride = MemoryLayout<Scalar>.stride
         var sizes: [Int] = []
         place = Array(repeating: (0, 0), count: shapes.count)
         for p in counts.indices.reversed() {
-            if members.isEmpty || (sizes[sizes.count - 1] > 0 && (sizes[sizes.count - 1] + counts[p]) * MemoryLayout<Scalar>.stride > capacity) {
+            if members.isEmpty || (sizes[sizes.count - 1] > 0 && (sizes[sizes.count - 1] + counts[p]) * stride > capacity) {
                 members.append([])
                 sizes.append(0)
             }
@@ -230,56 +246,53 @@ final class GradientBuckets<Scalar: TensorScalar> {
             sizes[sizes.count - 1] += counts[p]
         }
         if members.isEmpty { members = [[]]; sizes = [0] }
-        sizes[sizes.count - 1] += 1   // the loss
-        storage = sizes.map { n in
-            let b = UnsafeMutableBufferPointer<Scalar>.allocate(capacity: n)
-            b.initialize(repeating: 0)
+        lastInPlace = members.count >= 2 && members[members.count - 1].count == 1
+        bytes = (sizes.reduce(0, +) + 1) * stride
+        sizes[0] += 1   // the loss
+        if lastInPlace { sizes[sizes.count - 1] = 0 }
+        allocations = sizes.map { n in
+            let b = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(n, 1))
+            b.initialize(repeating: 0, count: Swift.max(n, 1))
             return b
         }
-        bytes = sizes.reduce(0, +) * MemoryLayout<Scalar>.stride
+        storage = zip(allocations, sizes).map { UnsafeMutableBufferPointer(start: $0, count: $1) }
+        owned = Array(repeating: nil, count: shapes.count)
     }
 
-    deinit { storage.forEach { $0.deallocate() } }
+    deinit { allocations.forEach { $0.deallocate() } }
 
-    func beginStep(weight: Scalar) {
-        self.weight = weight
+    private func inPlace(_ bucket: Int) -> Bool { lastInPlace && bucket == members.count - 1 }
+
+    /// Starts a step whose weighted loss (this rank's loss times its share) is `loss`.
+    func beginStep(loss: Scalar) {
         remaining = members.map(\.count)
         done = Array(repeating: false, count: shapes.count)
-        pending = Array(repeating: nil, count: storage.count)
+        owned = Array(repeating: nil, count: shapes.count)
+        pending = Array(repeating: nil, count: members.count)
         nextToStart = 0
         failure = nil
         secondsThisStep = 0
-    }
-
-    /// This rank's loss, weighted, in the last bucket's extra element.
-    func setLoss(_ value: Scalar) {
-        let last = storage[storage.count - 1]
-        last[last.count - 1] = value * weight
+        storage[0][storage[0].count - 1] = loss
     }
 
     /// The loss over the global batch, after `finishStep`.
-    var loss: Scalar {
-        let last = storage[storage.count - 1]
-        return last[last.count - 1]
-    }
+    var loss: Scalar { storage[0][storage[0].count - 1] }
 
-    /// Parameter `p`'s gradient is final: copy it in, weighted, and start every bucket that is
-    /// now complete and whose predecessors have started (all but the last, which `finishStep`
-    /// reduces). Called from inside the backward pass.
+    /// Parameter `p`'s gradient is final: keep or copy it, and start every bucket that is now
+    /// complete and whose predecessors have started (all but the last). Called from inside the
+    /// backward pass.
     func finished(_ p: Int, _ gradient: Tensor<Scalar>) {
         let (b, offset) = place[p]
-        let w = weight
-        gradient.scalars.withUnsafeBufferPointer { g in
-            let out = storage[b].baseAddress! + offset
-            if w == 1 {
-                out.update(from: g.baseAddress!, count: g.count)
-            } else {
-                for i in 0..<g.count { out[i] = g[i] * w }
+        if inPlace(b) {
+            owned[p] = gradient
+        } else {
+            gradient.scalars.withUnsafeBufferPointer { g in
+                (storage[b].baseAddress! + offset).update(from: g.baseAddress!, count: g.count)
             }
         }
         done[p] = true
         remaining[b] -= 1
-        startCompleteBuckets(upTo: storage.count - 1)
+        startCompleteBuckets()
     }
 
     /// Zeros for the gradients the backward pass did not produce, the remaining buckets
@@ -288,16 +301,25 @@ final class GradientBuckets<Scalar: TensorScalar> {
         if let failure { throw failure }
         for p in shapes.indices where !done[p] {
             let (b, offset) = place[p]
-            let n = shapes[p].reduce(1, *)
-            (storage[b].baseAddress! + offset).update(repeating: 0, count: n)
+            if inPlace(b) {
+                owned[p] = .zeros(shapes[p])
+            } else {
+                (storage[b].baseAddress! + offset).update(repeating: 0, count: shapes[p].reduce(1, *))
+            }
             done[p] = true
             remaining[b] -= 1
         }
-        startCompleteBuckets(upTo: storage.count - 1)
+        startCompleteBuckets()
         if let failure { throw failure }
         let start = ContinuousClock.now
         defer { secondsThisStep += Self.seconds(since: start) }
-        try communicator.allReduce(storage[storage.count - 1], .sum)
+        let last = members.count - 1
+        if inPlace(last) {
+            let p = members[last][0]
+            try owned[p]!.scalars.withUnsafeMutableBufferPointer { try communicator.allReduce($0, .sum) }
+        } else {
+            try communicator.allReduce(storage[last], .sum)
+        }
         for case let request? in pending { try request.wait() }
     }
 
@@ -305,17 +327,18 @@ final class GradientBuckets<Scalar: TensorScalar> {
     func gradients() -> [Tensor<Scalar>] {
         shapes.indices.map { p in
             let (b, offset) = place[p]
-            let n = shapes[p].reduce(1, *)
-            return Tensor(shape: shapes[p], scalars: Array(UnsafeBufferPointer(start: storage[b].baseAddress! + offset, count: n)))
+            if inPlace(b) { return owned[p]! }
+            return Tensor(shape: shapes[p], scalars: Array(UnsafeBufferPointer(start: storage[b].baseAddress! + offset,
+                                                                              count: shapes[p].reduce(1, *))))
         }
     }
 
-    private func startCompleteBuckets(upTo end: Int) {
+    private func startCompleteBuckets() {
         guard failure == nil else { return }
         let start = ContinuousClock.now
         defer { secondsThisStep += Self.seconds(since: start) }
         do {
-            while nextToStart < end && remaining[nextToStart] == 0 {
+            while nextToStart < members.count - 1 && remaining[nextToStart] == 0 {
                 pending[nextToStart] = try communicator.startAllReduce(storage[nextToStart], .sum)
                 nextToStart += 1
             }

@@ -113,13 +113,19 @@ struct Fingerprint {
         }
     }
 
-    /// Of the names, shapes and every bit of the values of `tensors`.
+    /// Of the names, shapes and every bit of the values of `tensors` (the values eight bytes
+    /// at a time).
     init<Scalar>(values tensors: NamedTensors<Scalar>) {
         self.init(namesAndShapes: tensors)
         for t in tensors.tensors {
             t.scalars.withUnsafeBytes { raw in
+                var v = value
                 var i = 0
-                while i + 8 <= raw.count { add(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)); i += 8 }
+                while i + 8 <= raw.count {
+                    v = (v ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x100_0000_01B3
+                    i += 8
+                }
+                value = v
                 while i < raw.count { addByte(raw[i]); i += 1 }
             }
         }

@@ -133,7 +133,7 @@ func shardsAreDisjointAndCoverEveryExampleOncePerEpoch(ranks: Int) {
     #expect(s.globalBatches(epoch: 0) != s.globalBatches(epoch: 1), "reshuffled every epoch")
 }
 
-@Test func theBackwardPassReportsEachGradientAsSoonAsItIsFinal() {
+@Test func theBackwardPassHandsOverEachGradientAsSoonAsItIsFinal() {
     var rng = SeededGenerator(seed: 1)
     let w1 = Tensor<Double>.randomNormal([3, 4], generator: &rng), w2 = Tensor<Double>.randomNormal([4, 2], generator: &rng)
     let unused = Tensor<Double>.randomNormal([2], generator: &rng)
@@ -143,11 +143,13 @@ func shardsAreDisjointAndCoverEveryExampleOncePerEpoch(ranks: Int) {
     let (value, backward) = valueWithStreamingGradient(at: [w1, w2, unused], of: f)
     var order: [Int] = []
     var reported: [Int: Tensor<Double>] = [:]
-    let gradients = backward { i, g in order.append(i); reported[i] = g }
+    backward(0.25) { i, g in order.append(i); reported[i] = g }
     #expect(value.scalar == expected.value.scalar)
     #expect(order == [1, 0], "the last-used variable first; none for a variable the value does not use")
-    #expect(reported[0] == expected.gradient[0] && reported[1] == expected.gradient[1])
-    #expect(gradients[0] == expected.gradient[0] && gradients[2] == nil)
+    #expect(reported[0] == expected.gradient[0] * 0.25 && reported[1] == expected.gradient[1] * 0.25, "scaled by the seed")
+    // The receiver owns the scalars: changing them in place copies nothing.
+    var g = reported.removeValue(forKey: 1)!
+    #expect(g.scalars.withUnsafeMutableBufferPointer { buffer in buffer.count } == 8)
 }
 
 // MARK: - Training
@@ -282,6 +284,34 @@ func ranksReproduceTheSingleProcessRun(ranks: Int, optimizer: OptimizerKind, bat
     }
     #expect(outcomes[0].0.hasPrefix("training diverged"))
     for o in outcomes { #expect(o.0 == outcomes[0].0 && o.1) }
+}
+
+@Test func aNaNOnOneRankStopsEveryRankAtTheSameStep() throws {
+    // Rank 1's loss becomes NaN at its third step; the reduced loss is NaN on every rank, so
+    // all of them stop there, with the model before that step.
+    var rng = SeededGenerator(seed: 2)
+    let (x, y) = blobs()
+    let data = try LabeledExamples(inputs: x, labels: y)
+    let model = Sequential<Float>(Linear(inputs: 6, outputs: 4, generator: &rng))
+    let outcomes = try InProcessCommunicator.run(ranks: 2) { communicator -> String in
+        var steps = 0
+        var t = try Trainer(model: model, optimizer: SGD<Float>(learningRate: 0.1), loop: TrainingLoop(epochs: 1, batchSize: 16),
+                            trainingData: data, loss: { m, batch in
+                                steps += 1
+                                let l = Loss.softmaxCrossEntropy(logits: m(batch.inputs), labels: batch.labels)
+                                return communicator.rank == 1 && steps == 3 ? l * Tensor(Float.nan) : l
+                            })
+        try t.distribute(over: communicator)
+        do {
+            try t.trainEpoch()
+            return "trained"
+        } catch let error as TrainingError {
+            #expect(t.dataParallel!.lastErrorWasCollective && t.dataParallel!.statistics.steps == 3)
+            return "\(error)"
+        }
+    }
+    #expect(outcomes[0] == outcomes[1])
+    #expect(outcomes[0] == "training diverged: the loss became NaN at epoch 1, step 3 (learning rate 0.001)")
 }
 
 @Test func ranksThatReadDifferentDataAreStoppedTogether() throws {
