@@ -31,7 +31,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Tiny shapes and two runs: checks that everything runs, measures nothing.")
     var smoke = false
 
+    @Flag(help: "Run dp-epoch data-parallel as one rank of an MPI job: mpirun -np N backprop bench --workload dp-epoch --distributed.")
+    var distributed = false
+
     func run() throws {
+        if try DistributedTraining.isRequested(distributed, command: "bench") { return try benchDistributed() }
         // Steps free and re-allocate the same large buffers: keep them instead of re-faulting pages.
         AllocatorTuning.retainFreedMemory()
         var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()

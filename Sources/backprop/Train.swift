@@ -80,9 +80,13 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Write an SVG plot of losses and validation accuracy.", valueName: "file.svg"))
     var plot: String?
 
+    @Flag(help: "Train data-parallel as one rank of an MPI job: mpirun -np N backprop train --distributed … (--batch-size stays the global batch; only rank 0 prints and writes files).")
+    var distributed = false
+
     enum ScheduleKind: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
     func run() throws {
+        if try DistributedTraining.isRequested(distributed, command: "train") { return try trainDistributed() }
         try train()
     }
 
@@ -144,6 +148,7 @@ struct Train: ParsableCommand {
 
     /// Where checkpoints go: --checkpoint, else beside --out, else the resumed file.
     var checkpointPath: String? {
+        if DistributedTraining.isFollower { return nil }
         if let checkpoint { return checkpoint }
         if let out {
             let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
@@ -152,7 +157,7 @@ struct Train: ParsableCommand {
         return resume
     }
 
-    func train() throws {
+    func train(distribution: DistributedTraining? = nil) throws {
         try checkArguments()
         let dataset = try dataOptions.load()
         let source = dataOptions.sourceName
@@ -170,6 +175,7 @@ struct Train: ParsableCommand {
                                        classCount: dataset.classCount)
             }
         }
+        try distribution?.start(&trainer)
         let c = trainer.configuration
         print("data \(source): \(dataset.count) examples, \(dataset.featureCount) features, \(dataset.classCount) classes; "
               + "split \(trainer.count(.train))/\(trainer.count(.validation))/\(trainer.count(.test)) (train/val/test), seed \(c.seed)")
@@ -179,7 +185,7 @@ struct Train: ParsableCommand {
 
         let dataMetadata = [ModelMetadataKey.data: source, ModelMetadataKey.training: try trainingJSON(c)]
         let stepsPerEpoch = (trainer.count(.train) + c.batchSize - 1) / c.batchSize
-        let reporter = ProgressReporter(live: standardOutputIsTerminal, stepsPerEpoch: stepsPerEpoch,
+        let reporter = ProgressReporter(live: standardOutputIsTerminal && distribution == nil, stepsPerEpoch: stepsPerEpoch,
                                         remainingEpochs: c.epochs - trainer.epochsCompleted)
         var savedCheckpointEpoch: Int? = resume != nil ? trainer.epochsCompleted : nil
         // Metrics and plot files are refreshed after every epoch so a long run can be watched —
@@ -208,7 +214,7 @@ struct Train: ParsableCommand {
             if let metrics, metricsPerEpoch { try AtomicFile.write(Data(metricsLines(trainer.history, final: nil).utf8), to: metrics) }
             if let plot, plotPerEpoch { try writePlot(trainer.history, source: source, to: plot) }
         }
-        let test = trainer.evaluate(.test)
+        let test = try trainer.evaluateAcrossRanks(.test)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
         if let metrics {
             try AtomicFile.write(Data(metricsLines(trainer.history, final: (test, totalSeconds)).utf8), to: metrics)
