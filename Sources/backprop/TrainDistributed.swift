@@ -17,7 +17,7 @@ import Darwin
 /// Failures:
 /// - settings errors and a missing MPI library are the same on every rank: rank 0 reports them;
 /// - a rank that fails while getting ready (a file it cannot read) says so, tells the others
-///   through the first collective, and every rank leaves;
+///   through the first collective, and every rank leaves (the others quietly);
 /// - a failure every rank sees at the same point (a diverged loss) is reported once by rank 0;
 /// - any other failure of one rank is reported by that rank, which then stops the job
 ///   (MPI_Abort) — rank 0 writes files atomically, so nothing is left half written.
@@ -95,6 +95,8 @@ final class DistributedTraining {
         }
         if collectiveFailure || strategy?.lastErrorWasCollective == true {
             MPICommunicator.finalize()
+            // When other ranks failed to get ready, they have said why.
+            if case DistributedError.peersFailed? = error as? DistributedError { exit(1) }
             if rank == 0 { throw error }
             exit(1)
         }
