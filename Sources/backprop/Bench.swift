@@ -31,8 +31,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Tiny shapes and two runs: checks that everything runs, measures nothing.")
     var smoke = false
 
+    @Flag(help: "Run dp-epoch data-parallel as one rank of an MPI job: mpirun -np N backprop bench --workload dp-epoch --distributed.")
+    var distributed = false
+
     func run() throws {
         guard seconds.isFinite, seconds >= 0 else { throw CommandLineError("--seconds must be a finite number ≥ 0, got \(seconds)") }
+        if try DistributedTraining.isRequested(distributed, command: "bench") { return try benchDistributed() }
         // Steps free and re-allocate the same large buffers: keep them instead of re-faulting pages.
         AllocatorTuning.retainFreedMemory()
         var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()

@@ -80,9 +80,13 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Write an SVG plot of losses and validation accuracy.", valueName: "file.svg"))
     var plot: String?
 
+    @Flag(help: "Train data-parallel as one rank of an MPI job: mpirun -np N backprop train --distributed … (--batch-size stays the global batch; only rank 0 prints and writes files).")
+    var distributed = false
+
     enum ScheduleKind: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
     func run() throws {
+        if try DistributedTraining.isRequested(distributed, command: "train") { return try trainDistributed() }
         try train()
     }
 
@@ -211,6 +215,7 @@ struct Train: ParsableCommand {
     /// Where checkpoints go: --checkpoint, else beside --out when --out is a regular file (not
     /// a device or stream), else the resumed file.
     var checkpointPath: String? {
+        if DistributedTraining.isFollower { return nil }
         if let checkpoint { return checkpoint }
         if let out, (try? OutputDestination(resolving: out))?.isRegularFile ?? true {
             let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
@@ -219,10 +224,12 @@ struct Train: ParsableCommand {
         return resume
     }
 
-    func train() throws {
+    func train(distribution: DistributedTraining? = nil) throws {
         let outputs = try checkArguments()
         // Held until the run ends (or the process dies): a second run on the same files is refused.
-        let locks = try outputs.filter(\.destination.isRegularFile).map { try OutputLock(for: $0.path) }
+        // (Only the rank that writes them takes them in a distributed run.)
+        let locks = DistributedTraining.isFollower ? []
+            : try outputs.filter(\.destination.isRegularFile).map { try OutputLock(for: $0.path) }
         defer { locks.forEach { $0.release() } }
         let dataset = try dataOptions.load()
         let source = dataOptions.sourceName
@@ -245,10 +252,11 @@ struct Train: ParsableCommand {
             }
         }
         let absent = dataset.absentClasses
-        if !absent.isEmpty {
+        if !absent.isEmpty && !DistributedTraining.isFollower {
             let list = absent.prefix(10).map(String.init).joined(separator: ", ") + (absent.count > 10 ? ", …" : "")
             warn("\(source): \(absent.count == 1 ? "class" : "classes") \(list) \(absent.count == 1 ? "has" : "have") no examples (labels run 0…\(dataset.classCount - 1))")
         }
+        try distribution?.start(&trainer)
         let c = trainer.configuration
         print("data \(source): \(dataset.count) examples, \(dataset.featureCount) features, \(dataset.classCount) classes; "
               + "split \(trainer.count(.train))/\(trainer.count(.validation))/\(trainer.count(.test)) (train/val/test), seed \(c.seed)")
@@ -258,7 +266,7 @@ struct Train: ParsableCommand {
 
         let dataMetadata = [ModelMetadataKey.data: source, ModelMetadataKey.training: try trainingJSON(c)]
         let stepsPerEpoch = (trainer.count(.train) + c.batchSize - 1) / c.batchSize
-        let reporter = ProgressReporter(live: standardOutputIsTerminal, stepsPerEpoch: stepsPerEpoch,
+        let reporter = ProgressReporter(live: standardOutputIsTerminal && distribution == nil, stepsPerEpoch: stepsPerEpoch,
                                         remainingEpochs: c.epochs - trainer.epochsCompleted)
         var savedCheckpointEpoch: Int? = resume != nil ? trainer.epochsCompleted : nil
         // Metrics and plot files are refreshed after every epoch so a long run can be watched —
@@ -294,7 +302,7 @@ struct Train: ParsableCommand {
             }
             if let plot, plotPerEpoch { try writePlot(trainer.history, source: source, to: plot) }
         }
-        let test = trainer.evaluate(.test)
+        let test = try trainer.evaluateAcrossRanks(.test)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
         if let metricsStream {
             try metricsStream.write(Data(metricsLines([], final: (test, totalSeconds)).utf8))

@@ -24,11 +24,18 @@ enum Engine {
     /// Cotangents reaching a node from several uses are summed (a value used twice gets both
     /// contributions); a cotangent with a broadcast shape is summed down to the input's shape.
     /// Returns nil for a variable the result does not depend on.
+    ///
+    /// `whenFinished(i, g)` is called as soon as variable i's cotangent g is complete — every
+    /// node that uses the variable has been pulled back — while the rest of the walk is still
+    /// to come (for example to start sending the gradient). The walk then keeps no reference
+    /// to g (the receiver may change it in place without a copy) and returns nil for that
+    /// variable. It is not called for variables the result does not depend on.
     static func pullback<Scalar>(_ seed: Tensor<Scalar>, through result: Tensor<Scalar>,
-                                 to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
+                                 to variables: [GraphNode<Scalar>],
+                                 whenFinished: ((Int, Tensor<Scalar>) -> Void)? = nil) -> [Tensor<Scalar>?] {
         require(seed.shape == result.shape,
                      "pullback: cotangent shape \(seed.shape) does not match result shape \(result.shape)")
-        return walkBackwards(seed, batch: nil, through: result, to: variables)
+        return walkBackwards(seed, batch: nil, through: result, to: variables, whenFinished: whenFinished)
     }
 
     /// Reverse mode for a batch of k cotangents at once: `seeds` has shape [k] + result's shape,
@@ -48,7 +55,8 @@ enum Engine {
     /// cotangent (with a leading batch axis of `batch` when given) pulled back through its rule,
     /// un-broadcast to the input's shape and added to what the input already received.
     private static func walkBackwards<Scalar>(_ seed: Tensor<Scalar>, batch: Int?, through result: Tensor<Scalar>,
-                                              to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
+                                              to variables: [GraphNode<Scalar>],
+                                              whenFinished: ((Int, Tensor<Scalar>) -> Void)? = nil) -> [Tensor<Scalar>?] {
         // (Closures, not `\.id`: a generic key path is instantiated anew at each evaluation.)
         guard let root = result.node, let minimumID = variables.map({ $0.id }).min() else {
             return variables.map { _ in nil }
@@ -56,10 +64,18 @@ enum Engine {
         let variableIDs = Set(variables.map { $0.id })
         var cotangents: [Int: Tensor<Scalar>] = [root.id: seed]
         var finished: [Int: Tensor<Scalar>] = [:]
+        // Variable index by node identifier, only when someone listens.
+        let variableIndex = whenFinished.map { _ in
+            Dictionary(variables.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
         for node in subgraph(from: root, minimumID: minimumID).reversed() {
             guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
             if variableIDs.contains(node.id) {
-                finished[node.id] = cotangent
+                if let whenFinished, let i = variableIndex?[node.id] {
+                    whenFinished(i, cotangent)
+                } else {
+                    finished[node.id] = cotangent
+                }
                 continue
             }
             let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }

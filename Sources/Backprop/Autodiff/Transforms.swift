@@ -33,6 +33,32 @@ public func valueWithPullback<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Sc
     }
 }
 
+/// The value of a scalar-valued `f` at `xs` and a backward pass that hands over each gradient
+/// as soon as it is complete: `backward(seed, whenFinished)` walks the graph once from
+/// ∂L/∂f = `seed` and calls `whenFinished(i, seed·∂f/∂xᵢ)` for each variable the value depends
+/// on the moment its gradient is final (in the walk's order: usually the last-used variable
+/// first). The receiver owns the gradient: nothing else refers to its scalars, so it can be
+/// changed in place without a copy. Variables the value does not depend on are not reported.
+/// Data-parallel training uses it to start reducing gradients while the rest of the backward
+/// pass runs, with the seed as the rank's share of the global batch.
+func valueWithStreamingGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, backward: (_ seed: Scalar, _ whenFinished: (Int, Tensor<Scalar>) -> Void) -> Void) {
+    differentiating { outermost in
+        let variables = xs.map { $0.makingVariable() }
+        let y = f(variables)
+        require(y.count == 1, "gradient: f must return one scalar, got shape \(y.shape)")
+        let nodes = variables.map { $0.node! }
+        let backward = { (seed: Scalar, whenFinished: (Int, Tensor<Scalar>) -> Void) in
+            withoutActuallyEscaping(whenFinished) { hook in
+                _ = walking(outermost: outermost) {
+                    Engine.pullback(Tensor(shape: y.shape, scalars: [seed]), through: y, to: nodes, whenFinished: hook)
+                }
+            }
+        }
+        return (outermost ? y.detached : y, backward)
+    }
+}
+
 /// The value of `f` at `x` and its pullback v ↦ vᵀ·∂f/∂x.
 public func valueWithPullback<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
     -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> Tensor<Scalar>) {

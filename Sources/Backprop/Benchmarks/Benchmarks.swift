@@ -15,6 +15,8 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
     case jacobian
     /// Training on the embedded digits data (the `backprop train` defaults).
     case digits
+    /// An epoch of an MLP on mnist-5k, in one process or data-parallel over MPI ranks.
+    case dpEpoch = "dp-epoch"
 }
 
 /// How long and how large the benchmarks run.
@@ -48,7 +50,7 @@ public struct BenchmarkOptions: Sendable {
 public enum Benchmarks {
     /// Why a workload cannot run in this build, or nil when it can.
     public static func unavailableReason(_ workload: BenchmarkWorkload) -> String? {
-        nil
+        workload == .dpEpoch ? dataParallelEpochUnavailableReason : nil
     }
 
     /// Measures one workload (empty when `unavailableReason` says it cannot run).
@@ -59,6 +61,7 @@ public enum Benchmarks {
         case .softmax: return [softmax(options)]
         case .jacobian: return [jacobian(options)]
         case .digits: return [digits(options)]
+        case .dpEpoch: return (try? dataParallelEpoch(options)).map { [$0] } ?? []
         }
     }
 

@@ -144,6 +144,9 @@ public struct Trainer<Model: Module, Data: Dataset> {
     public var history: [EpochRecord] = []
     let loss: (Model, Data.Batch) -> Tensor<Scalar>
     let evaluator: (Model, Data) -> Evaluation
+    /// The data-parallel strategy once `distribute(over:)` has made this loop one of several
+    /// replicas; nil for a single process.
+    public internal(set) var dataParallel: DataParallel? = nil
 
     /// - Parameters:
     ///   - model: the model to train (its current parameters are the starting point).
@@ -181,6 +184,7 @@ public struct Trainer<Model: Module, Data: Dataset> {
     ///   loss's gradients do not fit the model.
     @discardableResult
     public mutating func trainEpoch(progress: (StepProgress) -> Void = { _ in }) throws -> EpochRecord {
+        if let dataParallel { return try trainEpoch(dataParallel, progress: progress) }
         let start = ContinuousClock.now
         let epoch = epochsCompleted
         let lr = loop.learningRate(epoch: epoch)
