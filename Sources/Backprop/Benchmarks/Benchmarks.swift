@@ -15,6 +15,8 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
     case jacobian
     /// Training on the embedded digits data (the `backprop train` defaults).
     case digits
+    /// The machine's limits beside the workloads: multiply-add peak and STREAM triad bandwidth.
+    case machine
 }
 
 /// How long and how large the benchmarks run.
@@ -52,23 +54,36 @@ public enum Benchmarks {
     }
 
     /// Measures one workload (empty when `unavailableReason` says it cannot run).
+    /// Each measurement carries the kernels' instruction set (`isa`: `KernelISA.active`) and the
+    /// CPU model (`cpu`).
     public static func run(_ workload: BenchmarkWorkload, options: BenchmarkOptions = .init()) -> [BenchmarkMeasurement] {
+        var results: [BenchmarkMeasurement]
         switch workload {
-        case .gemm: return gemm(options)
-        case .mlpStep: return [mlpStep(options)]
-        case .softmax: return [softmax(options)]
-        case .jacobian: return [jacobian(options)]
-        case .digits: return [digits(options)]
+        case .gemm: results = gemm(options)
+        case .mlpStep: results = [mlpStep(options)]
+        case .softmax: results = [softmax(options)]
+        case .jacobian: results = [jacobian(options)]
+        case .digits: results = [digits(options)]
+        case .machine: results = machine(options)
         }
+        for i in results.indices {
+            results[i].details += [("isa", KernelISA.active.description), ("cpu", KernelISA.cpuDescription)]
+        }
+        return results
     }
 
     /// The backend that runs large GEMMs now, as reported in measurements: the BLAS name, or
-    /// `swift-<build label>`, or `swift-fma` / `swift-mul+add` after the kernel form in use.
+    /// `swift-<isa>` (the instruction set of the kernels in use), with the build label when given.
     static func backend(_ options: BenchmarkOptions) -> String {
         let name = Gemm.backendName
         guard name == "swift" else { return name }
-        if let label = options.buildLabel { return "swift-\(label)" }
-        return GemmKernelForm.preferred == .fused ? "swift-fma" : "swift-mul+add"
+        return swiftBackend(options)
+    }
+
+    /// `swift-<isa>`, or `swift-<label>-<isa>` with a build label.
+    static func swiftBackend(_ options: BenchmarkOptions) -> String {
+        if let label = options.buildLabel { return "swift-\(label)-\(KernelISA.active)" }
+        return "swift-\(KernelISA.active)"
     }
 
     /// The median wall time of `body` in milliseconds, after warm-up.
