@@ -28,10 +28,34 @@ protocol GemmMicroKernel {
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool
     )
+
+    /// Packs rows `0..<rows` and depth `0..<depth` of op(A) into micro-panels of `mr` rows
+    /// (`GemmPacking.packA`'s layout).
+    static func packA(transposed: Bool, rows: Int, depth: Int, a: UnsafePointer<Scalar>, lda: Int,
+                      into dst: UnsafeMutablePointer<Scalar>)
+
+    /// Packs depth `0..<depth` and columns `0..<cols` of op(B) into micro-panels of `nr`
+    /// columns (`GemmPacking.packB`'s layout).
+    static func packB(transposed: Bool, depth: Int, cols: Int, b: UnsafePointer<Scalar>, ldb: Int,
+                      into dst: UnsafeMutablePointer<Scalar>)
 }
 
 extension GemmMicroKernel {
     static var rowPanelsOuter: Bool { false }
+
+    /// The Swift packing.
+    @inline(__always)
+    static func packA(transposed: Bool, rows: Int, depth: Int, a: UnsafePointer<Scalar>, lda: Int,
+                      into dst: UnsafeMutablePointer<Scalar>) {
+        GemmPacking.packA(transposed: transposed, rows: rows, depth: depth, mr: mr, a: a, lda: lda, into: dst)
+    }
+
+    /// The Swift packing.
+    @inline(__always)
+    static func packB(transposed: Bool, depth: Int, cols: Int, b: UnsafePointer<Scalar>, ldb: Int,
+                      into dst: UnsafeMutablePointer<Scalar>) {
+        GemmPacking.packB(transposed: transposed, depth: depth, cols: cols, nr: nr, b: b, ldb: ldb, into: dst)
+    }
 }
 
 /// Which micro-kernel family the blocked GEMM uses.

@@ -6,9 +6,30 @@ import CBackpropKernels
 // Swift FMA kernel's (FloatFusedKernel): the A micro-panel stays in L1 while the tile walks the
 // B micro-panels, and each C entry is loaded and stored once per K block. KC is the same for
 // every Float kernel (384) and for every Double kernel (256), so all fused forms agree bit for bit.
+// The Float kernels pack their operands with the C target's AVX2 packing (`FloatVectorPacking`).
+
+/// Float operand packing in AVX2 (CBackpropKernels/pack.c): GemmPacking's layout, moved in
+/// 256-bit vectors, with 8×8 (or 4×8) register transposes for operands stored the other way.
+protocol FloatVectorPacking: GemmMicroKernel where Scalar == Float {}
+
+extension FloatVectorPacking {
+    @inline(__always)
+    static func packA(transposed: Bool, rows: Int, depth: Int, a: UnsafePointer<Float>, lda: Int,
+                      into dst: UnsafeMutablePointer<Float>) {
+        // op(A)[i, p] is a[p·lda + i] when transposed: contiguous pieces of mr rows.
+        backprop_pack_f32_avx2(transposed ? 1 : 0, rows, depth, mr, a, lda, dst)
+    }
+
+    @inline(__always)
+    static func packB(transposed: Bool, depth: Int, cols: Int, b: UnsafePointer<Float>, ldb: Int,
+                      into dst: UnsafeMutablePointer<Float>) {
+        // op(B)[p, j] is b[p·ldb + j] when not transposed: contiguous pieces of nr columns.
+        backprop_pack_f32_avx2(transposed ? 0 : 1, cols, depth, nr, b, ldb, dst)
+    }
+}
 
 /// Float 4×24, AVX2: twelve 8-lane accumulators (the loop is in assembly: see gemm.c).
-enum FloatAVX2Kernel: GemmMicroKernel {
+enum FloatAVX2Kernel: FloatVectorPacking {
     typealias Scalar = Float
     static var mr: Int { 4 }
     static var nr: Int { 24 }
@@ -42,7 +63,7 @@ enum DoubleAVX2Kernel: GemmMicroKernel {
 
 /// Float 8×48, AVX-512: twenty-four 16-lane accumulators of the 32 registers; the A
 /// micro-panel (12 KiB at KC = 384) stays in L1.
-enum FloatAVX512Kernel: GemmMicroKernel {
+enum FloatAVX512Kernel: FloatVectorPacking {
     typealias Scalar = Float
     static var mr: Int { 8 }
     static var nr: Int { 48 }
@@ -76,7 +97,7 @@ enum DoubleAVX512Kernel: GemmMicroKernel {
 }
 
 /// FloatAVX512Kernel's shape and code, compiled for AVX2 (tests only).
-enum FloatAVX512OnAVX2Kernel: GemmMicroKernel {
+enum FloatAVX512OnAVX2Kernel: FloatVectorPacking {
     typealias Scalar = Float
     static var mr: Int { FloatAVX512Kernel.mr }
     static var nr: Int { FloatAVX512Kernel.nr }

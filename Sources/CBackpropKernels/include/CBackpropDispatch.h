@@ -51,6 +51,13 @@ void backprop_dgemm_tile_avx512(long kc, const double *a, const double *b, doubl
 void backprop_sgemm_tile_avx512_on_avx2(long kc, const float *a, const float *b, float *c, long ldc, int accumulate);
 void backprop_dgemm_tile_avx512_on_avx2(long kc, const double *a, const double *b, double *c, long ldc, int accumulate);
 
+/// Packs `count` rows (of A) or columns (of B) by `depth` of a Float GEMM operand into
+/// micro-panels of `width`, zero-padded, as GemmPacking.swift does:
+/// dst[panel·width·depth + p·width + r] = op[panel·width + r][p], where op[i][p] is
+/// x[p·ld + i] when `contiguous` (the panel's pieces are contiguous in storage) and x[i·ld + p]
+/// otherwise (a transpose: 8×8 or 4×8 in registers). AVX2.
+void backprop_pack_f32_avx2(int contiguous, long count, long depth, long width, const float *x, long ld, float *dst);
+
 /// The Float row, elementwise, reduction and optimizer kernels of one instruction set. Every
 /// function works on a contiguous range and treats a partial last vector with the same
 /// arithmetic as a whole one, so a result never depends on where a range was cut.
