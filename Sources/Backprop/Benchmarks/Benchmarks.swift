@@ -30,8 +30,8 @@ public struct BenchmarkOptions: Sendable {
     public var minimumSeconds = 1.0
     /// Tiny shapes and few runs: checks that every workload runs, says nothing about speed.
     public var smoke = false
-    /// Appended to the `swift` backend name, e.g. `haswell` for a `-target-cpu haswell` build
-    /// (the build flags are not visible to the code, so the caller says).
+    /// Put into the `swift` backend's name (`swift-<label>-<isa>`), to tell builds apart (the
+    /// build flags are not visible to the code, so the caller says).
     public var buildLabel: String? = nil
 
     public init() {}
