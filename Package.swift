@@ -19,7 +19,8 @@ let package = Package(
     targets: [
         // zlib, for gzip-compressed IDX files. Its headers and library are part of the base image.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        // Prefetch and streaming stores for the row kernels: header-only C, no flags.
+        // C kernels for AVX2 and AVX-512, chosen at run time (per-function target attributes, no
+        // flags), and the prefetch and streaming-store helpers of the row kernels.
         .target(name: "CBackpropKernels"),
         .target(
             name: "Backprop",

@@ -42,9 +42,29 @@ def row(key, peer_backend, ours, peer, threads):
             f"{1 / ratio:.2f}x", str(len(rounds)))
 
 
+def instruction_sets(records):
+    """{backend: (isa, cpu)} as the records report them (first seen)."""
+    found = {}
+    for r in records:
+        found.setdefault(r["backend"], (r.get("isa", "?"), r.get("cpu")))
+    return found
+
+
 def main():
     ours_records, peer_records = load(sys.argv[1]), load(sys.argv[2])
     ours, peers, threads = by_round(ours_records), by_round(peer_records), threads_of(ours_records)
+    cpus = {r["cpu"] for r in ours_records if r.get("cpu")}
+    if cpus:
+        print("cpu (CPUID): " + "; ".join(sorted(cpus)))
+    for backend, (isa, _) in instruction_sets(ours_records + peer_records).items():
+        print(f"  {backend}: {isa}")
+    print()
+    # The machine's limits, when measured (ours only).
+    for r in ours_records:
+        if r["workload"] == "machine":
+            figure = f"{r['gflops']:.1f} GFLOP/s" if "gflops" in r else f"{r.get('gbps', 0):.1f} GB/s"
+            print(f"machine, {r['shape']}, {r['threads']} threads: {figure} (round {r.get('round', 1)})")
+    ours = {k: v for k, v in ours.items() if k[0] != "machine"}
     rows = [("workload", "shape", "thr", "ours", "ours ms", "peer", "peer ms", "time ours/peer", "range",
              "speed-up", "rounds")]
     for key, times in ours.items():

@@ -1,167 +1,174 @@
-#!/usr/bin/env python3
-"""Prints the Markdown result tables of docs/performance.md from a folder of raw JSON lines.
+"""Prints docs/performance.md's tables from a results folder written by bench/results/*/run.sh.
 
-    python3 bench/tables.py bench/results [--threads 1,2] [--targets]
+    python3 bench/tables.py bench/results/zen3-2core
 
-The folder holds, per thread count N, the files bench/compare.sh and `backprop bench --json`
-write: haswell-off-tN.jsonl (Swift kernels, -target-cpu haswell), default-off-tN.jsonl (no
-flags), haswell-openblas-tN.jsonl (BACKPROP_BLAS=auto: "openblas" and "openblas-direct") and
-peers-tN.jsonl (PyTorch, JAX, NumPy). Cells are median milliseconds with GFLOP/s or GB/s in
-brackets; a missing measurement is "—". `--targets` prints, instead, the target ratios of docs/performance.md
-targets for, one row per target with a column per thread count.
-
-Lines may carry a "round" (bench/compare.sh --rounds). A cell then shows the median record over
-the rounds, and a target ratio is the median of the ratios taken within each round (with their
-range); the BLAS-backend ratios use peers-openblas-tN.jsonl, the peers of the BACKPROP_BLAS=auto
-compare run, when it exists.
+The folder holds, for T = 1 and 2 threads: off-tT/ and blas-tT/ (bench/compare.sh's raw JSON
+lines: ours-tT.jsonl and peers-tT.jsonl, with the library's own kernels and with OpenBLAS),
+gemm-tT.jsonl (`backprop bench --workload gemm`, BACKPROP_BLAS=off then auto, each round), and
+train.txt (`/usr/bin/time` of `backprop train`). Every figure is the median over the rounds; every
+ratio is the median of the per-round ratios (each round runs both sides seconds apart), with its
+range.
 """
-import argparse
 import json
 import os
+import re
 import statistics
+import sys
 
-ROWS = [
-    ("gemm", "1024x1024x1024 AB", "1024³ A·B"),
-    ("gemm", "2048x2048x2048 AB", "2048³ A·B"),
-    ("gemm", "128x784x512 AB", "128×784×512 A·B"),
-    ("gemm", "128x512x784 ABt", "128×512×784 A·Bᵀ"),
-    ("gemm", "784x128x512 AtB", "784×128×512 Aᵀ·B"),
-    ("mlp-step", "784-512-512-10 b128", "784-512-512-10, b128, SGD"),
-    ("softmax", "4096x1000", "4096×1000 fwd+VJP, β=2"),
-    ("jacobian", "1000x1000", "1000×1000 softmax, `jacobian`"),
-    ("digits", "64-128-10 adam 20 epochs", "in-process, 20 epochs"),
-]
-# (column title, file stem, backends accepted in that file)
-COLUMNS = [
-    ("Swift haswell", "haswell-off", {"swift-haswell", "swift"}),
-    ("Swift baseline", "default-off", {"swift-mul+add", "swift"}),
-    ("OpenBLAS via Backprop", "haswell-openblas", {"openblas"}),
-    ("OpenBLAS direct", "haswell-openblas", {"openblas-direct"}),
-    ("PyTorch", "peers", {"pytorch", "pytorch-eager", "pytorch-func.jacrev"}),
-    ("JAX jit", "peers", {"jax-jit", "jax-jit-jacrev"}),
-    ("NumPy", "peers", {"numpy", "numpy-by-hand"}),
-]
+PEERS = [("pytorch-eager", "pytorch"), ("jax-jit", "jax-jit"), ("numpy-by-hand", "numpy")]
 
 
 def load(path):
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in f if line.strip().startswith("{")]
 
 
-def cell(record):
-    if record is None:
+def select(records, workload, shape=None, backend=None, prefix=None):
+    out = {}
+    for r in records:
+        if r["workload"] != workload or (shape and r["shape"] != shape):
+            continue
+        if backend and r["backend"] != backend:
+            continue
+        if prefix and not r["backend"].startswith(prefix):
+            continue
+        out[r.get("round", 1)] = r
+    return out
+
+
+def median(values):
+    values = list(values)
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b, key_a="median_ms", key_b="median_ms"):
+    """Median and range over the rounds both have of a[k]/b[k]."""
+    rounds = sorted(set(a) & set(b))
+    if not rounds:
+        return None
+    values = [a[k][key_a] / b[k][key_b] for k in rounds]
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt_ratio(r, percent=False):
+    if r is None:
         return "—"
-    ms = record["median_ms"]
-    if record["workload"] == "digits":
-        text = f"{ms / 1000:.2f} s"
-        if "accuracy" in record:
-            text += f", acc {record['accuracy']:.4f}"
-        return text
-    text = f"{ms:.2f}" if ms < 100 else f"{ms:.1f}"
-    if "gflops" in record:
-        text += f" ({record['gflops']:.1f})"
-    elif "gbps" in record:
-        text += f" ({record['gbps']:.1f} GB/s)"
-    return text
+    m, lo, hi = r
+    if percent:
+        return f"{100 * m:.0f} % ({100 * lo:.0f}–{100 * hi:.0f})"
+    return f"{m:.2f} ({lo:.2f}–{hi:.2f})"
 
 
-def matches(records, workload, shape, backends):
-    return [r for r in records if r["workload"] == workload and r["shape"] == shape and r["backend"] in backends]
+def ms(records, key="median_ms"):
+    m = median(r[key] for r in records.values())
+    return "—" if m is None else (f"{m:.3g}" if m < 10 else f"{m:.1f}")
 
 
-def find(records, workload, shape, backends):
-    """The median record over the rounds (the lower middle one for an even count), or None."""
-    found = sorted(matches(records, workload, shape, backends), key=lambda r: r["median_ms"])
-    return found[(len(found) - 1) // 2] if found else None
+def main(folder):
+    targets = []
+    for t in (1, 2):
+        off_ours = load(f"{folder}/off-t{t}/ours-t{t}.jsonl")
+        off_peers = load(f"{folder}/off-t{t}/peers-t{t}.jsonl")
+        blas_ours = load(f"{folder}/blas-t{t}/ours-t{t}.jsonl")
+        blas_peers = load(f"{folder}/blas-t{t}/peers-t{t}.jsonl")
+        gemm = load(f"{folder}/gemm-t{t}.jsonl")
+        if not off_ours:
+            continue
+        isa = off_ours[0].get("isa", "?")
+        cpu = off_ours[0].get("cpu", "?")
+        peer_isa = {r["backend"].split("-")[0]: r.get("isa", "?") for r in off_peers}
+        print(f"## {t} thread{'s' if t > 1 else ''} — {cpu}; our kernels: {isa}; "
+              + ", ".join(f"{b}: {i}" for b, i in peer_isa.items()))
+        peak = select(off_ours, "machine", "multiply-add peak")
+        triad = select(off_ours, "machine", "stream triad")
+        peak_g = median(r["gflops"] for r in peak.values())
+        triad_g = median(r["gbps"] for r in triad.values())
+        if peak_g is None or triad_g is None:
+            print("machine: not measured\n")
+            triad_g = float("nan")
+        else:
+            print(f"machine: multiply-add peak {peak_g:.1f} GFLOP/s, STREAM triad {triad_g:.1f} GB/s "
+                  f"(medians of {len(peak)} rounds)\n")
+        print("| workload | ours, own kernels | ours, OpenBLAS GEMMs | PyTorch | JAX jit | NumPy |")
+        print("|---|---|---|---|---|---|")
+        for workload, shape_note in [("mlp-step", "784-512-512-10, b128, SGD"), ("softmax", "4096×1000 fwd+VJP, β=2"),
+                                     ("jacobian", "1000×1000 softmax"), ("digits", "in-process, 20 epochs")]:
+            ours = select(off_ours, workload, prefix="swift")
+            blas = select(blas_ours, workload, backend="openblas")
+            cells = [ms(ours), ms(blas) if blas else "—"]
+            for backend, alt in PEERS:
+                p = select(off_peers, workload, backend=backend) or select(off_peers, workload, backend=alt)
+                cells.append(ms(p))
+            print(f"| {workload} ({shape_note}) | " + " | ".join(cells) + " |")
+        print("\n(milliseconds, medians over the rounds; the OpenBLAS column's peers ran in their own rounds)\n")
 
+        softmax = select(off_ours, "softmax", prefix="swift")
+        if softmax:
+            fwd = median(r["forward_ms"] for r in softmax.values())
+            bwd = median(r["backward_ms"] for r in softmax.values())
+            fwd_g = median(r["forward_gbps"] for r in softmax.values())
+            bwd_g = median(r["backward_gbps"] for r in softmax.values())
+            both_g = median(r["gbps"] for r in softmax.values())
+            print(f"softmax passes alone: forward {fwd:.2f} ms ({fwd_g:.1f} GB/s, {100 * fwd_g / triad_g:.0f} % of triad), "
+                  f"VJP {bwd:.2f} ms ({bwd_g:.1f} GB/s, {100 * bwd_g / triad_g:.0f} %); "
+                  f"through the API {both_g:.1f} GB/s ({100 * both_g / triad_g:.0f} %)\n")
 
-def table(folder, threads):
-    files = {stem: load(os.path.join(folder, f"{stem}-t{threads}.jsonl")) for _, stem, _ in COLUMNS}
-    lines = ["| workload | shape | " + " | ".join(title for title, _, _ in COLUMNS) + " |",
-             "|---" * (len(COLUMNS) + 2) + "|"]
-    for workload, shape, label in ROWS:
-        cells = [cell(find(files[stem], workload, shape, backends)) for _, stem, backends in COLUMNS]
-        lines.append(f"| {workload} | {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        if gemm:
+            print("| GEMM shape | ours, own kernels | OpenBLAS via Backprop | OpenBLAS direct |")
+            print("|---|---|---|---|")
+            for shape in dict.fromkeys(r["shape"] for r in gemm):
+                cells = []
+                for prefix in ("swift", "openblas", "openblas-direct"):
+                    rs = {r.get("round", 1): r for r in gemm if r["shape"] == shape and
+                          (r["backend"].startswith("swift") if prefix == "swift" else r["backend"] == prefix)}
+                    g = median(r["gflops"] for r in rs.values())
+                    cells.append("—" if g is None else f"{ms(rs)} ms ({g:.1f} GFLOP/s)")
+                print(f"| {shape} | " + " | ".join(cells) + " |")
+            print()
 
+        # Targets.
+        ours_mlp = select(off_ours, "mlp-step", prefix="swift")
+        torch_mlp = select(off_peers, "mlp-step", backend="pytorch-eager")
+        blas_mlp = select(blas_ours, "mlp-step", backend="openblas")
+        torch_blas = select(blas_peers, "mlp-step", backend="pytorch-eager")
+        jax_blas = select(blas_peers, "mlp-step", backend="jax-jit")
+        sgemm_ours = {r.get("round", 1): r for r in gemm if r["shape"] == "1024x1024x1024 AB" and r["backend"].startswith("swift")}
+        sgemm_direct = {r.get("round", 1): r for r in gemm if r["shape"] == "1024x1024x1024 AB" and r["backend"] == "openblas-direct"}
+        torch_softmax = select(off_peers, "softmax", backend="pytorch")
+        targets.append((t, [
+            ("SGEMM 1024³, own kernels, ≥ 90 % of OpenBLAS direct", fmt_ratio(ratio(sgemm_direct, sgemm_ours), percent=True),
+             ratio(sgemm_direct, sgemm_ours), lambda m: m >= 0.9),
+            ("mlp-step, own kernels, ≤ 0.9 × PyTorch eager", fmt_ratio(ratio(ours_mlp, torch_mlp)), ratio(ours_mlp, torch_mlp),
+             lambda m: m <= 0.9),
+            ("mlp-step, OpenBLAS, ≤ 0.95 × JAX jit", fmt_ratio(ratio(blas_mlp, jax_blas)), ratio(blas_mlp, jax_blas),
+             lambda m: m <= 0.95),
+            ("mlp-step, OpenBLAS, ≤ 0.8 × PyTorch eager", fmt_ratio(ratio(blas_mlp, torch_blas)), ratio(blas_mlp, torch_blas),
+             lambda m: m <= 0.8),
+            ("softmax fwd+VJP ≥ 1.5 × PyTorch's speed", fmt_ratio(ratio(torch_softmax, softmax)), ratio(torch_softmax, softmax),
+             lambda m: m >= 1.5),
+            ("softmax fwd+VJP ≥ 60 % of STREAM triad", fmt_ratio(ratio(softmax, triad, "gbps", "gbps"), percent=True),
+             ratio(softmax, triad, "gbps", "gbps"), lambda m: m >= 0.6),
+        ]))
 
-def paired(a_records, a_backends, b_records, b_backends, workload, shape):
-    """Per-round (a ms, b ms) for the rounds both sides measured."""
-    a = {r.get("round", 1): r["median_ms"] for r in matches(a_records, workload, shape, a_backends)}
-    b = {r.get("round", 1): r["median_ms"] for r in matches(b_records, workload, shape, b_backends)}
-    return [(a[k], b[k]) for k in sorted(set(a) & set(b))]
-
-
-def ratio_text(pairs, invert=False, times="×"):
-    """median over rounds of a/b (or b/a), with the median times and the range over rounds."""
-    if not pairs:
-        return "—"
-    ratios = [(b / a) if invert else (a / b) for a, b in pairs]
-    a_ms, b_ms = statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs)
-    first, second = (b_ms, a_ms) if invert else (a_ms, b_ms)
-    text = f"{first:.2f} / {second:.2f}: {statistics.median(ratios):.2f}{times if invert else ''}"
-    if len(ratios) > 1:
-        text += f" ({len(ratios)} rounds, {min(ratios):.2f}–{max(ratios):.2f})"
-    return text
-
-
-def targets(folder, thread_counts):
-    """Rows of (target, {threads: text}) for the speed targets."""
+    print("## Targets (median of the per-round ratios, range)\n")
+    print("| target | 1 thread | 2 threads |")
+    print("|---|---|---|")
     rows = {}
-    for t in thread_counts:
-        swift = load(os.path.join(folder, f"haswell-off-t{t}.jsonl"))
-        blas = load(os.path.join(folder, f"haswell-openblas-t{t}.jsonl"))
-        peers = load(os.path.join(folder, f"peers-t{t}.jsonl"))
-        blas_peers = load(os.path.join(folder, f"peers-openblas-t{t}.jsonl")) or peers
-        mlp = "784-512-512-10 b128"
-
-        def percent(direct_records, ours_records, ours_backend, shape):
-            pairs = paired(direct_records, {"openblas-direct"}, ours_records, {ours_backend}, "gemm", shape)
-            return "—" if not pairs else f"{100 * statistics.median(d / o for d, o in pairs):.0f} %"
-
-        rows.setdefault("BLAS backend: SGEMM ≥ 95 % of OpenBLAS direct (1024³, 2048³)", {})[t] = ", ".join(
-            percent(blas, blas, "openblas", f"{n}x{n}x{n} AB") for n in (1024, 2048))
-        rows.setdefault("BLAS backend: MLP step < 0.8 × PyTorch eager", {})[t] = ratio_text(
-            paired(blas, {"openblas"}, blas_peers, {"pytorch-eager"}, "mlp-step", mlp))
-        # Two separate runs (Swift kernels, then BLAS): the medians' ratio.
-        direct = find(blas, "gemm", "1024x1024x1024 AB", {"openblas-direct"})
-        swift_gemm = find(swift, "gemm", "1024x1024x1024 AB", {"swift-haswell"})
-        rows.setdefault("Swift (haswell): SGEMM 1024³ ≥ 85 % of OpenBLAS direct", {})[t] = (
-            "—" if direct is None or swift_gemm is None else f"{100 * direct['median_ms'] / swift_gemm['median_ms']:.0f} %")
-        rows.setdefault("Swift (haswell): MLP step < 1.0 × PyTorch eager", {})[t] = ratio_text(
-            paired(swift, {"swift-haswell"}, peers, {"pytorch-eager"}, "mlp-step", mlp))
-        rows.setdefault("softmax fwd+VJP ≥ 3 × PyTorch's GB/s", {})[t] = ratio_text(
-            paired(swift, {"swift"}, peers, {"pytorch"}, "softmax", "4096x1000"), invert=True)
-        rows.setdefault("`jacobian` n = 1000 no slower than JAX jit jacrev", {})[t] = ratio_text(
-            paired(swift, {"swift"}, peers, {"jax-jit-jacrev"}, "jacobian", "1000x1000"))
-        rows.setdefault("MLP step no slower than JAX jit", {})[t] = ratio_text(
-            paired(swift, {"swift-haswell"}, peers, {"jax-jit"}, "mlp-step", mlp))
-        digits = find(swift, "digits", "64-128-10 adam 20 epochs", {"swift-haswell"})
-        rows.setdefault("digits, in-process 20 epochs (wall < 2 s for `train`)", {})[t] = (
-            "—" if digits is None else f"{digits['median_ms'] / 1000:.2f} s")
-    return rows
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder")
-    parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--targets", action="store_true", help="print the target ratios")
-    args = parser.parse_args()
-    if args.targets:
-        counts = [int(t) for t in args.threads.split(",")]
-        print("| target | " + " | ".join(f"{t} thread{'s' if t != 1 else ''}" for t in counts) + " |")
-        print("|---" * (len(counts) + 1) + "|")
-        for name, cells in targets(args.folder, counts).items():
-            print(f"| {name} | " + " | ".join(cells.get(t, "—") for t in counts) + " |")
-        return
-    for t in args.threads.split(","):
-        print(f"### {t} thread{'s' if t != '1' else ''}\n")
-        print(table(args.folder, int(t)))
-        print()
+    for t, items in targets:
+        for name, text, r, met in items:
+            verdict = "" if r is None else (" met" if met(r[0]) else " **missed**")
+            rows.setdefault(name, {})[t] = text + verdict
+    for name, cells in rows.items():
+        print(f"| {name} | {cells.get(1, '—')} | {cells.get(2, '—')} |")
+    train = f"{folder}/train.txt"
+    if os.path.exists(train):
+        walls = [float(m.group(1)) for m in re.finditer(r"([0-9.]+) s wall", open(train).read())]
+        if walls:
+            print(f"| `backprop train` under 0.3 s wall | {statistics.median(walls):.2f} s "
+                  f"({min(walls):.2f}–{max(walls):.2f}, {len(walls)} runs, default threads) | |")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else "bench/results/zen3-2core")

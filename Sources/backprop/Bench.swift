@@ -8,10 +8,12 @@ extension BenchmarkWorkload: ExpressibleByArgument {}
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the reference workloads (gemm, mlp-step, softmax, jacobian, digits).",
+        abstract: "Time the reference workloads (gemm, mlp-step, softmax, jacobian, digits, machine).",
         discussion: """
             Medians of repeated runs after warm-up. Threads follow BACKPROP_THREADS (default: all \
-            cores); the GEMM backend follows BACKPROP_BLAS (auto, off, or a library path). \
+            cores); the GEMM backend follows BACKPROP_BLAS (auto, off, or a library path); the \
+            kernels' instruction set is the best the CPU supports, or BACKPROP_ISA (baseline, avx2, \
+            avx512) when set lower. Each result names the instruction set and the CPU. \
             bench/compare.sh runs these and the PyTorch, JAX and NumPy peers side by side.
             """
     )
@@ -22,7 +24,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "One JSON object per measurement (workload, shape, threads, backend, median_ms, gflops or gbps).")
     var json = false
 
-    @Option(help: "A name for this build, appended to the swift backend (e.g. haswell for -target-cpu haswell).")
+    @Option(help: "A name for this build, put into the swift backend's name (swift-<label>-<isa>).")
     var buildLabel: String?
 
     @Option(parsing: .unconditional, help: "Minimum seconds of timed runs per measurement.")
@@ -52,6 +54,9 @@ struct BenchCommand: ParsableCommand {
             if json { results.forEach { print($0.jsonLine); flushOutput() } }
             all += results
         }
-        if !json { print(BenchmarkMeasurement.table(all)) }
+        if !json {
+            print("cpu: \(KernelISA.cpuDescription.isEmpty ? "unknown" : KernelISA.cpuDescription); kernels: \(KernelISA.active)")
+            print(BenchmarkMeasurement.table(all))
+        }
     }
 }

@@ -53,14 +53,44 @@ def median_ms(fn, args, warmup=2, min_runs=5, max_runs=500):
     return statistics.median(times)
 
 
+# What the peer's kernels run on, as the library reports it (set by each peer script after
+# importing its library); added to every line as "isa".
+ISA = None
+
+
 def emit(workload, shape, threads, backend, ms, gflops=None, gbps=None, **extra):
+    # BENCH_BACKEND_SUFFIX marks a run in a non-default environment (bench/compare.sh --tuned-peers).
+    backend += os.environ.get("BENCH_BACKEND_SUFFIX", "")
     obj = {"workload": workload, "shape": shape, "threads": threads, "backend": backend, "median_ms": ms}
     if gflops is not None:
         obj["gflops"] = gflops
     if gbps is not None:
         obj["gbps"] = gbps
     obj.update(extra)
+    if ISA is not None:
+        obj["isa"] = ISA
     print(json.dumps(obj), flush=True)
+
+
+def openblas_core():
+    """The kernel set a loaded OpenBLAS chose at run time (`openblas_get_corename`), or None."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and line.split()[-1].startswith("/")}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ["openblas_get_corename", "scipy_openblas_get_corename64_", "scipy_openblas_get_corename"]:
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return None
 
 
 def gemm_shapes(smoke):

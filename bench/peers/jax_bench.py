@@ -17,6 +17,8 @@ except ImportError:
     common.skip("jax", "jax is not installed")
 
 B = "jax-jit"
+# XLA:CPU compiles each jitted function for the features of the CPU it runs on (LLVM, host CPU).
+common.ISA = "xla:cpu host features"
 key = jax.random.PRNGKey(0)
 run = [args.workload] if args.workload else common.WORKLOADS
 

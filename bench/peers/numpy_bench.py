@@ -17,6 +17,22 @@ except ImportError:
     pass
 
 B = "numpy"
+
+
+def numpy_isa():
+    """NumPy's highest enabled dispatch target, and its OpenBLAS's run-time core."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+        enabled = [t for t in __cpu_dispatch__ if __cpu_features__.get(t)]
+        target = enabled[-1] if enabled else "baseline"
+    except ImportError:
+        target = "unknown"
+    np.ones((2, 2), dtype=np.float32) @ np.ones((2, 2), dtype=np.float32)   # loads the BLAS
+    core = common.openblas_core()
+    return f"{target}, openblas {core}" if core else target
+
+
+common.ISA = numpy_isa()
 rng = np.random.default_rng(0)
 run = [args.workload] if args.workload else common.WORKLOADS
 

@@ -9,6 +9,8 @@ except ImportError:
     common.skip("pytorch", "torch is not installed")
 
 torch.set_num_threads(args.threads)
+# PyTorch's run-time kernel choice (ATen's CPU capability: DEFAULT, AVX2, AVX512…).
+common.ISA = torch.backends.cpu.get_cpu_capability()
 torch.manual_seed(0)
 B = "pytorch"
 run = [args.workload] if args.workload else common.WORKLOADS

@@ -2,7 +2,8 @@
 /// how fast. `backprop bench` prints these as a table or as JSON lines; `bench/peers/` prints
 /// the same JSON schema for PyTorch, JAX and NumPy.
 public struct BenchmarkMeasurement: Sendable, Equatable {
-    /// The workload id of BENCHMARKS.md: `gemm`, `mlp-step`, `softmax`, `jacobian`, `digits`.
+    /// The workload id of BENCHMARKS.md: `gemm`, `mlp-step`, `softmax`, `jacobian`, `digits`, or
+    /// `machine` (the core's multiply-add peak and STREAM's triad).
     public var workload: String
     /// The problem, e.g. `"1024x1024x1024 AB"` (M×K×N and the transpose form) or `"4096x1000"`.
     public var shape: String
@@ -18,6 +19,9 @@ public struct BenchmarkMeasurement: Sendable, Equatable {
     public var gigabytesPerSecond: Double? = nil
     /// Other figures, in order (e.g. `accuracy`, `heap_growth_bytes`), as JSON numbers.
     public var extra: [(key: String, value: Double)] = []
+    /// Descriptions, in order, as JSON strings after the figures: `isa` (the kernels' instruction
+    /// set) and `cpu` (the CPU model) for `backprop bench`.
+    public var details: [(key: String, value: String)] = []
 
     public init(workload: String, shape: String, threads: Int, backend: String, medianMilliseconds: Double,
                 gigaflops: Double? = nil, gigabytesPerSecond: Double? = nil, extra: [(key: String, value: Double)] = []) {
@@ -29,7 +33,7 @@ public struct BenchmarkMeasurement: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool { a.jsonLine == b.jsonLine }
 
     /// One JSON object on one line, keys in a fixed order:
-    /// `{"workload":…,"shape":…,"threads":…,"backend":…,"median_ms":…,"gflops"|"gbps":…}`.
+    /// `{"workload":…,"shape":…,"threads":…,"backend":…,"median_ms":…,"gflops"|"gbps":…,…}`.
     public var jsonLine: String {
         func string(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
@@ -40,6 +44,7 @@ public struct BenchmarkMeasurement: Sendable, Equatable {
         if let gigaflops { fields.append(("gflops", number(gigaflops))) }
         if let gigabytesPerSecond { fields.append(("gbps", number(gigabytesPerSecond))) }
         for (key, value) in extra { fields.append((key, number(value))) }
+        for (key, value) in details { fields.append((key, string(value))) }
         return "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
 

@@ -1,3 +1,4 @@
+import CBackpropKernels
 import Foundation
 
 extension Benchmarks {
@@ -106,6 +107,9 @@ extension Benchmarks {
     /// y = softmax(βx), β = 2, along the rows of a 4096×1000 matrix, then its VJP with a random
     /// cotangent. GB/s counts the bytes each pass must move: x read and y written forward; the
     /// cotangent and y read and ∂L/∂x written backward (5 arrays of 4 bytes per element).
+    ///
+    /// Also reports the two passes' kernels timed alone (`forward_ms`, `backward_ms`, and their
+    /// rates `forward_gbps` for 2 arrays, `backward_gbps` for 3), to set against STREAM.
     static func softmax(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
         let rows = options.smoke ? 64 : 4096, columns = options.smoke ? 100 : 1000
         var g = SeededGenerator(seed: 3)
@@ -116,9 +120,62 @@ extension Benchmarks {
             let (y, gx) = vjp(at: x, cotangent: u) { $0.softmax(inverseTemperature: 2) }
             sink += y.scalars[0] + gx.scalars[0]
         }
-        let bytes = 5 * Double(rows * columns * MemoryLayout<Float>.size)
-        return .init(workload: "softmax", shape: "\(rows)x\(columns)", threads: threadCount, backend: "swift",
-                     medianMilliseconds: ms + (sink.isNaN ? 0 : 0), gigabytesPerSecond: bytes / ms / 1e6)
+        var passes = options
+        passes.minimumSeconds = options.minimumSeconds / 2
+        var y: [Float] = []
+        let forward = medianMilliseconds(passes) {
+            y = SoftmaxKernels.softmax(x.scalars, rowLength: columns, beta: 2, log: false)
+            sink += y[0]
+        }
+        let backward = medianMilliseconds(passes) {
+            let gx = SoftmaxKernels.backward(u.scalars, output: y, rowLength: columns, beta: 2, log: false)
+            sink += gx[0]
+        }
+        let array = Double(rows * columns * MemoryLayout<Float>.size)
+        return .init(workload: "softmax", shape: "\(rows)x\(columns)", threads: threadCount, backend: swiftBackend(options),
+                     medianMilliseconds: ms + (sink.isNaN ? 0 : 0), gigabytesPerSecond: 5 * array / ms / 1e6,
+                     extra: [("forward_ms", forward), ("backward_ms", backward),
+                             ("forward_gbps", 2 * array / forward / 1e6), ("backward_gbps", 3 * array / backward / 1e6)])
+    }
+
+    /// The machine's limits for the threads in use, with the vectors of `KernelISA.active`:
+    /// multiply-add peak (twelve independent chains per thread, in registers) in GFLOP/s, and
+    /// STREAM's triad a = b + s·c on three arrays of 2²³ Doubles (64 MiB each; 24 bytes per
+    /// element counted, as STREAM does) in GB/s, each thread on its own slice.
+    static func machine(_ options: BenchmarkOptions) -> [BenchmarkMeasurement] {
+        let threads = threadCount
+        let isa = Int32(KernelISA.active.rawValue)
+        let iterations = options.smoke ? 1000 : 2_000_000
+        var flops = 0.0
+        let peakMs = medianMilliseconds(options) {
+            let lock = NSLock()
+            parallelFor(threads) { _ in
+                let done = backprop_multiply_add_chains(isa, iterations)
+                lock.lock(); flops = done; lock.unlock()
+            }
+        }
+        let count = options.smoke ? 1 << 12 : 1 << 23
+        var a = [Double](repeating: 0, count: count)
+        let b = [Double](repeating: 1, count: count), c = [Double](repeating: 2, count: count)
+        let triadMs = a.withUnsafeMutableBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeBufferPointer { pc in
+                    let ap = pa.baseAddress!, bp = pb.baseAddress!, cp = pc.baseAddress!
+                    return medianMilliseconds(options) {
+                        forEachRange(count, threads: threads, threshold: 0) { r in
+                            backprop_triad(ap + r.lowerBound, bp + r.lowerBound, cp + r.lowerBound, 3, r.count, isa)
+                        }
+                    }
+                }
+            }
+        }
+        let backend = "\(KernelISA.active)"
+        return [
+            .init(workload: "machine", shape: "multiply-add peak", threads: threads, backend: backend,
+                  medianMilliseconds: peakMs, gigaflops: flops * Double(threads) / peakMs / 1e6),
+            .init(workload: "machine", shape: "stream triad", threads: threads, backend: backend,
+                  medianMilliseconds: triadMs, gigabytesPerSecond: 24 * Double(count) / triadMs / 1e6),
+        ]
     }
 
     /// The full n×n Jacobian of softmax(βx), β = 2, n = 1000, through the general `jacobian` API.
@@ -131,7 +188,7 @@ extension Benchmarks {
             let j = Backprop.jacobian(of: { $0.softmax(inverseTemperature: 2) }, at: x)
             sink += j.scalars[0]
         }
-        return .init(workload: "jacobian", shape: "\(n)x\(n)", threads: threadCount, backend: "swift",
+        return .init(workload: "jacobian", shape: "\(n)x\(n)", threads: threadCount, backend: swiftBackend(options),
                      medianMilliseconds: ms + (sink.isNaN ? 0 : 0))
     }
 

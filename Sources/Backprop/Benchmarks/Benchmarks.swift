@@ -17,6 +17,8 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
     case digits
     /// An epoch of an MLP on mnist-5k, in one process or data-parallel over MPI ranks.
     case dpEpoch = "dp-epoch"
+    /// The machine's limits beside the workloads: multiply-add peak and STREAM triad bandwidth.
+    case machine
 }
 
 /// How long and how large the benchmarks run.
@@ -30,8 +32,8 @@ public struct BenchmarkOptions: Sendable {
     public var minimumSeconds = 1.0
     /// Tiny shapes and few runs: checks that every workload runs, says nothing about speed.
     public var smoke = false
-    /// Appended to the `swift` backend name, e.g. `haswell` for a `-target-cpu haswell` build
-    /// (the build flags are not visible to the code, so the caller says).
+    /// Put into the `swift` backend's name (`swift-<label>-<isa>`), to tell builds apart (the
+    /// build flags are not visible to the code, so the caller says).
     public var buildLabel: String? = nil
 
     public init() {}
@@ -54,24 +56,37 @@ public enum Benchmarks {
     }
 
     /// Measures one workload (empty when `unavailableReason` says it cannot run).
+    /// Each measurement carries the kernels' instruction set (`isa`: `KernelISA.active`) and the
+    /// CPU model (`cpu`).
     public static func run(_ workload: BenchmarkWorkload, options: BenchmarkOptions = .init()) -> [BenchmarkMeasurement] {
+        var results: [BenchmarkMeasurement]
         switch workload {
-        case .gemm: return gemm(options)
-        case .mlpStep: return [mlpStep(options)]
-        case .softmax: return [softmax(options)]
-        case .jacobian: return [jacobian(options)]
-        case .digits: return [digits(options)]
-        case .dpEpoch: return (try? dataParallelEpoch(options)).map { [$0] } ?? []
+        case .gemm: results = gemm(options)
+        case .mlpStep: results = [mlpStep(options)]
+        case .softmax: results = [softmax(options)]
+        case .jacobian: results = [jacobian(options)]
+        case .digits: results = [digits(options)]
+        case .machine: results = machine(options)
+        case .dpEpoch: results = (try? dataParallelEpoch(options)).map { [$0] } ?? []
         }
+        for i in results.indices {
+            results[i].details += [("isa", KernelISA.active.description), ("cpu", KernelISA.cpuDescription)]
+        }
+        return results
     }
 
     /// The backend that runs large GEMMs now, as reported in measurements: the BLAS name, or
-    /// `swift-<build label>`, or `swift-fma` / `swift-mul+add` after the kernel form in use.
+    /// `swift-<isa>` (the instruction set of the kernels in use), with the build label when given.
     static func backend(_ options: BenchmarkOptions) -> String {
         let name = Gemm.backendName
         guard name == "swift" else { return name }
-        if let label = options.buildLabel { return "swift-\(label)" }
-        return GemmKernelForm.preferred == .fused ? "swift-fma" : "swift-mul+add"
+        return swiftBackend(options)
+    }
+
+    /// `swift-<isa>`, or `swift-<label>-<isa>` with a build label.
+    static func swiftBackend(_ options: BenchmarkOptions) -> String {
+        if let label = options.buildLabel { return "swift-\(label)-\(KernelISA.active)" }
+        return "swift-\(KernelISA.active)"
     }
 
     /// The median wall time of `body` in milliseconds, after warm-up.

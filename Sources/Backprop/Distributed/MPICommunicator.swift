@@ -283,7 +283,12 @@ final class MPILibrary: @unchecked Sendable {
         var text = [CChar](repeating: 0, count: 512)
         var length: Int32 = 0
         _ = errorString(code, &text, &length)
-        throw CommunicatorError.mpi(call: call, code: code, text: String(cString: text))
+        throw CommunicatorError.mpi(call: call, code: code, text: Self.string(text))
+    }
+
+    /// The UTF-8 text of a C character buffer, up to its first NUL.
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// "Open MPI v4.1.4" (the library's version string up to its first comma).
@@ -291,7 +296,7 @@ final class MPILibrary: @unchecked Sendable {
         var text = [CChar](repeating: 0, count: 8192)
         var length: Int32 = 0
         guard getLibraryVersion(&text, &length) == 0 else { return "MPI" }
-        let full = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+        let full = Self.string(text).trimmingCharacters(in: .whitespacesAndNewlines)
         return full.split(separator: ",").first.map(String.init) ?? full
     }
 

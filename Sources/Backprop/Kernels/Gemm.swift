@@ -8,8 +8,9 @@
 /// Three paths, chosen per call:
 /// - a system BLAS (`cblas_sgemm`/`cblas_dgemm`) when one is active (see `Gemm.blas`);
 /// - plain loops when m·n·k is small (`GemmSmall`);
-/// - otherwise the packed, cache-blocked SIMD kernel (`GemmBlocked`, micro-kernel form chosen
-///   by `GemmKernelForm.preferred`), split over
+/// - otherwise the packed, cache-blocked SIMD kernel (`GemmBlocked`), with the micro-kernel of
+///   the instruction set in use (`KernelISA.active`: Swift SSE2 or NEON kernels, or the C
+///   target's AVX2 or AVX-512 ones; `GemmKernelForm.preferred`), split over
 ///   `Backprop.threadCount` threads. Its result does not depend on the thread count, bit for bit.
 ///
 /// With `accumulate == false`, C is only written, never read (NaNs already in C do not leak).
@@ -82,9 +83,21 @@ public enum Gemm {
                                  accumulate: accumulate)
         }
         if T.self == Float.self {
-            form == .fused ? blocked(FloatFusedKernel.self) : blocked(FloatSeparateKernel.self)
+            switch form {
+            case .fused: blocked(FloatFusedKernel.self)
+            case .separate: blocked(FloatSeparateKernel.self)
+            case .avx2: blocked(FloatAVX2Kernel.self)
+            case .avx512: blocked(FloatAVX512Kernel.self)
+            case .avx512OnAVX2: blocked(FloatAVX512OnAVX2Kernel.self)
+            }
         } else if T.self == Double.self {
-            form == .fused ? blocked(DoubleFusedKernel.self) : blocked(DoubleSeparateKernel.self)
+            switch form {
+            case .fused: blocked(DoubleFusedKernel.self)
+            case .separate: blocked(DoubleSeparateKernel.self)
+            case .avx2: blocked(DoubleAVX2Kernel.self)
+            case .avx512: blocked(DoubleAVX512Kernel.self)
+            case .avx512OnAVX2: blocked(DoubleAVX512OnAVX2Kernel.self)
+            }
         } else {
             GemmSmall.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)

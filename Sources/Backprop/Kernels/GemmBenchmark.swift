@@ -44,11 +44,14 @@ public enum GemmBenchmark {
         public var bestGflops: Double { workload.flops / bestSeconds / 1e9 }
     }
 
-    /// The Swift micro-kernel this build uses: "fused 4×24" (FMA available) or "separate 6×8".
+    /// The micro-kernel in use (after `KernelISA.active`), e.g. "avx2 4×24 (FMA)".
     public static var swiftKernel: String {
         switch GemmKernelForm.preferred {
         case .fused: return "fused \(FloatFusedKernel.mr)×\(FloatFusedKernel.nr) (FMA)"
-        case .separate: return "separate 6×\(FloatSeparateKernel.nr) (mul, add)"
+        case .separate: return "separate \(FloatSeparateKernel.mr)×\(FloatSeparateKernel.nr) (mul, add)"
+        case .avx2: return "avx2 \(FloatAVX2Kernel.mr)×\(FloatAVX2Kernel.nr) (FMA)"
+        case .avx512: return "avx512 \(FloatAVX512Kernel.mr)×\(FloatAVX512Kernel.nr) (FMA)"
+        case .avx512OnAVX2: return "avx512 code on avx2 \(FloatAVX512Kernel.mr)×\(FloatAVX512Kernel.nr) (FMA)"
         }
     }
 

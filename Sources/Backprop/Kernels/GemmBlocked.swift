@@ -93,15 +93,15 @@ enum GemmBlocked {
                     while pc < k {
                         let kc = min(kcStep, k - pc)
                         let addToC = accumulate || pc > 0
-                        GemmPacking.packB(
-                            transposed: transposeB, depth: kc, cols: nc, nr: nr,
+                        K.packB(
+                            transposed: transposeB, depth: kc, cols: nc,
                             b: transposeB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb: ldb,
                             into: packedB)
                         var ic = 0
                         while ic < m {
                             let mc = min(mcMax, m - ic)
-                            GemmPacking.packA(
-                                transposed: transposeA, rows: mc, depth: kc, mr: mr,
+                            K.packA(
+                                transposed: transposeA, rows: mc, depth: kc,
                                 a: transposeA ? a + pc * lda + ic : a + ic * lda + pc, lda: lda,
                                 into: packedA)
                             blockTiles(kernel, kc: kc, mc: mc, nc: nc, packedA: packedA, packedB: packedB,
@@ -145,13 +145,13 @@ enum GemmBlocked {
                 while pc < k {
                     let kc = Swift.min(kcStep, k - pc)
                     let addToC = accumulate || pc > 0
-                    GemmPacking.packA(transposed: transposeA, rows: m, depth: kc, mr: mr,
-                                      a: transposeA ? a + pc * lda : a + pc, lda: lda, into: packedA)
+                    K.packA(transposed: transposeA, rows: m, depth: kc,
+                            a: transposeA ? a + pc * lda : a + pc, lda: lda, into: packedA)
                     var jc = 0
                     while jc < n {
                         let nc = Swift.min(chunk, n - jc)
-                        GemmPacking.packB(transposed: transposeB, depth: kc, cols: nc, nr: nr,
-                                          b: transposeB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb: ldb, into: packedB)
+                        K.packB(transposed: transposeB, depth: kc, cols: nc,
+                                b: transposeB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb: ldb, into: packedB)
                         blockTiles(kernel, kc: kc, mc: m, nc: nc, packedA: packedA, packedB: packedB,
                                    c: c + jc, ldc: ldc, addToC: addToC, edge: edge)
                         jc += nc

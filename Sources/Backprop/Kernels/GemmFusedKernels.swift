@@ -1,7 +1,7 @@
-// The fused micro-kernels: `addingProduct` on 256-bit vectors. Fast only when the compiler may
-// emit FMA instructions (e.g. `-Xswiftc -target-cpu -Xswiftc haswell`); in a baseline x86-64
-// build each lane becomes a libm `fma` call, and `GemmKernelForm.preferred` picks the
-// separate kernels instead. Twelve accumulators (Float 4 rows × 3 vectors, Double 6 × 2), which
+// The fused micro-kernels: `addingProduct` on 256-bit vectors, the ARM64 kernels (NEON, where
+// FMA is baseline). Fast only when the compiler may emit FMA instructions; in a baseline
+// x86-64 build each lane becomes a libm `fma` call, and x86-64 uses the C target's AVX2 and
+// AVX-512 kernels (GemmVectorKernels.swift) or the separate kernels instead. Twelve accumulators (Float 4 rows × 3 vectors, Double 6 × 2), which
 // with the B vectors and 1 broadcast fill 15–16 of the 16 vector registers (no spills).
 
 /// Float, 4×24 tile in twelve SIMD8 accumulators, fused multiply-add.

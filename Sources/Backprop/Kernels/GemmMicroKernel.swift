@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A register-blocked GEMM micro-kernel: one `mr`×`nr` tile of C from packed panels.
 ///
 /// The packed A micro-panel holds `kc` columns of `mr` values (`a[p·mr + r] = op(A)[r, p]`),
@@ -30,66 +28,82 @@ protocol GemmMicroKernel {
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool
     )
+
+    /// Packs rows `0..<rows` and depth `0..<depth` of op(A) into micro-panels of `mr` rows
+    /// (`GemmPacking.packA`'s layout).
+    static func packA(transposed: Bool, rows: Int, depth: Int, a: UnsafePointer<Scalar>, lda: Int,
+                      into dst: UnsafeMutablePointer<Scalar>)
+
+    /// Packs depth `0..<depth` and columns `0..<cols` of op(B) into micro-panels of `nr`
+    /// columns (`GemmPacking.packB`'s layout).
+    static func packB(transposed: Bool, depth: Int, cols: Int, b: UnsafePointer<Scalar>, ldb: Int,
+                      into dst: UnsafeMutablePointer<Scalar>)
 }
 
 extension GemmMicroKernel {
     static var rowPanelsOuter: Bool { false }
+
+    /// The Swift packing.
+    @inline(__always)
+    static func packA(transposed: Bool, rows: Int, depth: Int, a: UnsafePointer<Scalar>, lda: Int,
+                      into dst: UnsafeMutablePointer<Scalar>) {
+        GemmPacking.packA(transposed: transposed, rows: rows, depth: depth, mr: mr, a: a, lda: lda, into: dst)
+    }
+
+    /// The Swift packing.
+    @inline(__always)
+    static func packB(transposed: Bool, depth: Int, cols: Int, b: UnsafePointer<Scalar>, ldb: Int,
+                      into dst: UnsafeMutablePointer<Scalar>) {
+        GemmPacking.packB(transposed: transposed, depth: depth, cols: cols, nr: nr, b: b, ldb: ldb, into: dst)
+    }
 }
 
 /// Which micro-kernel family the blocked GEMM uses.
 ///
-/// Swift has no compile-time test for FMA. `addingProduct` compiles to one FMA instruction per
-/// vector when the build targets a CPU with FMA (`-target-cpu haswell` or later), but to a libm
-/// `fmaf`/`fma` call per lane in a baseline x86-64 build — some 50× slower. `x * y + z` is
-/// never slow, but without FMA it needs a product register, so its tile is half as wide.
-/// `preferred` times both once per process and keeps the faster. Results differ in the last
-/// bits between the two forms (one rounding per step versus two), never between thread counts.
-enum GemmKernelForm: Sendable {
-    /// `addingProduct`: FloatFusedKernel 4×24, DoubleFusedKernel 6×8.
+/// Chosen from the instruction set in use (`KernelISA.active`), never by timing. Within one
+/// scalar type the fused forms (`fused`, `avx2`, `avx512`) give the same result bit for bit:
+/// each C entry is the same chain of fused multiply-adds, in the same K blocks (KC depends on
+/// the scalar type only). `separate` rounds twice per step (a multiply, then an add), so its
+/// results differ from theirs in the last bits. None depends on the thread count.
+enum GemmKernelForm: Sendable, CaseIterable {
+    /// Swift `addingProduct`: FloatFusedKernel 4×24, DoubleFusedKernel 6×8. One instruction
+    /// per vector where the build targets FMA (ARM64, or x86-64 built for Haswell and later);
+    /// in a baseline x86-64 build a libm call per lane, some 50× slower.
     case fused
-    /// `*` then `+`: FloatSeparateKernel 6×8, DoubleSeparateKernel 6×4.
+    /// Swift `*` then `+` on 128-bit vectors (SSE2): FloatSeparateKernel 6×8,
+    /// DoubleSeparateKernel 6×4. The baseline x86-64 kernels.
     case separate
+    /// The C target's AVX2 kernels: Float 4×24, Double 6×8.
+    case avx2
+    /// The C target's AVX-512 kernels: Float 8×48, Double 8×24.
+    case avx512
+    /// The AVX-512 kernels' code compiled for AVX2 (tests only).
+    case avx512OnAVX2
 
-    /// The form for this build, measured on first use (well under a millisecond).
-    ///
-    /// Fused wins only by a clear margin: where the build has hardware FMA (`-target-cpu
-    /// haswell`) it is about twice as fast; without it, `addingProduct` calls the C library and
-    /// is several times slower; and in a debug build the two are close, where a plain
-    /// comparison would let a busy machine pick either — and with it the last bits of every
-    /// product — from one process to the next.
-    static let preferred: GemmKernelForm = {
-        #if arch(arm64)
-        return .fused   // FMA is part of the baseline ARMv8 instruction set.
-        #else
-        let fused = nanosecondsPerMultiplyAdd(FloatFusedKernel.self)
-        let separate = nanosecondsPerMultiplyAdd(FloatSeparateKernel.self)
-        return fused < 0.75 * separate ? .fused : .separate
-        #endif
-    }()
+    /// The form for the instruction set in use.
+    static let preferred: GemmKernelForm = form(for: .active)
 
-    /// Best-of-five time per multiply-add of one kernel on a small in-cache problem.
-    static func nanosecondsPerMultiplyAdd<K: GemmMicroKernel>(_: K.Type) -> Double {
-        let depth = 128
-        let a = [K.Scalar](repeating: 0.5, count: K.mr * depth)
-        let b = [K.Scalar](repeating: 0.25, count: K.nr * depth)
-        var c = [K.Scalar](repeating: 0, count: K.mr * K.nr)
-        let calls = 16
-        var best = Double.infinity
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    for _ in 0..<5 {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        for _ in 0..<calls {
-                            K.tile(kc: depth, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!,
-                                   ldc: K.nr, accumulate: true)
-                        }
-                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
-                        best = min(best, elapsed / Double(calls * depth * K.mr * K.nr))
-                    }
-                }
-            }
+    /// The form for a kernel variant: FMA in registers where the variant has it.
+    static func form(for variant: KernelVariant) -> GemmKernelForm {
+        switch variant {
+        case .baseline:
+            #if arch(arm64)
+            return .fused   // FMA is part of the baseline ARMv8 instruction set.
+            #else
+            return .separate
+            #endif
+        case .avx2: return .avx2
+        case .avx512: return .avx512
+        case .avx512OnAVX2: return .avx512OnAVX2
         }
-        return best
+    }
+
+    /// Whether this machine can run the form (the Swift forms always can).
+    var isRunnable: Bool {
+        switch self {
+        case .fused, .separate: return true
+        case .avx2, .avx512OnAVX2: return KernelISA.supported >= .avx2
+        case .avx512: return KernelISA.supported >= .avx512
+        }
     }
 }

@@ -1,7 +1,15 @@
 /// Parameter updates as single fused loops over the parameter buffer, in place. Buffers of at
 /// least `parallelThreshold` scalars are split into equal ranges over `threads` (by default
 /// `Backprop.threadCount`); each element's arithmetic is the same whatever the split.
+///
+/// Float updates run on the C target's AVX2 or AVX-512 kernels where the instruction set in use
+/// has them (`variant`): the same operations in the same order (no fused multiply-adds), so the
+/// same results bit for bit as the Swift loops below.
 enum OptimizerKernels {
+    /// A Float argument for the C kernels (only called when T is Float).
+    @inline(__always)
+    static func f<T>(_ x: T) -> Float { unsafeBitCast(x, to: Float.self) }
+
     /// Below this many scalars an update stays on one thread.
     static let parallelThreshold = 1 << 16
 
@@ -10,17 +18,25 @@ enum OptimizerKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func sgdStep<T: TensorScalar>(_ parameters: inout [T], gradient: [T], learningRate: T,
-                                         weightDecay: T = 0, threads: Int = threadCount) {
+                                         weightDecay: T = 0, threads: Int = threadCount,
+                                         variant: KernelVariant = .active) {
         if weightDecay != 0 {
             var unused: [T] = []
             sgdMomentumStep(&parameters, gradient: gradient, momentumBuffer: &unused, firstStep: true,
-                            learningRate: learningRate, momentum: 0, weightDecay: weightDecay, nesterov: false, threads: threads)
+                            learningRate: learningRate, momentum: 0, weightDecay: weightDecay, nesterov: false,
+                            threads: threads, variant: variant)
             return
         }
         require(parameters.count == gradient.count, "sgdStep: \(gradient.count) gradients for \(parameters.count) parameters")
+        let table = KernelVariant.floatTable(T.self, variant)
         parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
                 forEachRange(p.count, threads: threads, threshold: parallelThreshold) { range in
+                    if let table, let pb = p.baseAddress, let gb = g.baseAddress {
+                        table.sgd!(RowKernels.float(pb + range.lowerBound), RowKernels.float(gb + range.lowerBound), range.count,
+                                   unsafeBitCast(learningRate, to: Float.self))
+                        return
+                    }
                     var j = range.lowerBound
                     if T.self == Float.self, let pb = p.baseAddress, let gb = g.baseAddress {
                         // Eight lanes at a time, the scalar loop's operations (no fused
@@ -49,14 +65,22 @@ enum OptimizerKernels {
     @_specialize(where T == Double)
     static func sgdMomentumStep<T: TensorScalar>(_ parameters: inout [T], gradient: [T], momentumBuffer: inout [T],
                                                  firstStep: Bool, learningRate lr: T, momentum mu: T, weightDecay wd: T,
-                                                 nesterov: Bool, threads: Int = threadCount) {
+                                                 nesterov: Bool, threads: Int = threadCount,
+                                                 variant: KernelVariant = .active) {
         let count = parameters.count
         require(gradient.count == count && (mu == 0 || momentumBuffer.count == count),
                 "sgdMomentumStep: \(gradient.count) gradients and a momentum buffer of \(momentumBuffer.count) for \(count) parameters")
+        let table = KernelVariant.floatTable(T.self, variant)
         parameters.withUnsafeMutableBufferPointer { p in
             momentumBuffer.withUnsafeMutableBufferPointer { b in
                 gradient.withUnsafeBufferPointer { g in
                     forEachRange(count, threads: threads, threshold: parallelThreshold) { range in
+                        if let table, let pb = p.baseAddress, let gb = g.baseAddress, mu == 0 || b.baseAddress != nil {
+                            let buffer = mu == 0 ? nil : b.baseAddress.map { RowKernels.float($0 + range.lowerBound) }
+                            table.sgd_momentum!(RowKernels.float(pb + range.lowerBound), RowKernels.float(gb + range.lowerBound), buffer,
+                                                range.count, firstStep ? 1 : 0, f(lr), f(mu), f(wd), nesterov ? 1 : 0)
+                            return
+                        }
                         if mu == 0 {
                             for j in range { p[j] -= lr * (g[j] + wd * p[j]) }
                             return
@@ -80,15 +104,24 @@ enum OptimizerKernels {
     @_specialize(where T == Double)
     static func adamStep<T: TensorScalar>(_ parameters: inout [T], firstMoment: inout [T], secondMoment: inout [T],
                                           gradient: [T], shrink: T, l2: T, beta1: T, beta2: T,
-                                          stepSize: T, correction2Root: T, epsilon: T, threads: Int = threadCount) {
+                                          stepSize: T, correction2Root: T, epsilon: T, threads: Int = threadCount,
+                                          variant: KernelVariant = .active) {
         let count = parameters.count
         require(gradient.count == count && firstMoment.count == count && secondMoment.count == count,
                      "adamStep: \(gradient.count) gradients and moments of \(firstMoment.count), \(secondMoment.count) for \(count) parameters")
+        let table = KernelVariant.floatTable(T.self, variant)
         parameters.withUnsafeMutableBufferPointer { p in
             firstMoment.withUnsafeMutableBufferPointer { m in
                 secondMoment.withUnsafeMutableBufferPointer { v in
                     gradient.withUnsafeBufferPointer { g in
                         forEachRange(count, threads: threads, threshold: parallelThreshold) { range in
+                            if let table, let pb = p.baseAddress, let mb = m.baseAddress, let vb = v.baseAddress, let gb = g.baseAddress {
+                                let o = range.lowerBound
+                                table.adam!(RowKernels.float(pb + o), RowKernels.float(mb + o), RowKernels.float(vb + o),
+                                            RowKernels.float(gb + o), range.count, f(shrink), f(l2), f(beta1), f(beta2),
+                                            f(stepSize), f(correction2Root), f(epsilon))
+                                return
+                            }
                             var j = range.lowerBound
                             if T.self == Float.self, let pb = p.baseAddress, let mb = m.baseAddress,
                                let vb = v.baseAddress, let gb = g.baseAddress {

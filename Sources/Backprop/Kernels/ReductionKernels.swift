@@ -1,7 +1,9 @@
 /// Reductions along one axis, seeing the tensor as [outer, axis, inner].
 ///
-/// Each result is reduced along the axis in order, one element after another (so a Float sum is
-/// the left-to-right sum). Large reductions split their outer blocks over the threads, which
+/// Each result is reduced along the axis in order, one element after another, except a Float
+/// sum along the last axis, which adds sixteen partial sums (`sumRow`) the same way in every
+/// variant. Float sums run on the C target's AVX2 or AVX-512 kernels where the instruction set in
+/// use has them (`variant`), with the same operations in the same order as the Swift loops. Large reductions split their outer blocks over the threads, which
 /// changes no result; along the last axis (inner = 1) the running value stays in a register
 /// rather than in the output array.
 enum ReductionKernels {
@@ -19,14 +21,29 @@ enum ReductionKernels {
     /// Sums over `axis` of a tensor of `shape`; the result has the axis removed.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func sum<T: TensorScalar>(_ x: [T], shape: [Int], axis: Int, threads: Int = threadCount) -> [T] {
+    static func sum<T: TensorScalar>(_ x: [T], shape: [Int], axis: Int, threads: Int = threadCount,
+                                     variant: KernelVariant = .active) -> [T] {
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         var out = [T](repeating: 0, count: outer * inner)
+        let table = KernelVariant.floatTable(T.self, variant)
         x.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 guard let xp = px.baseAddress, let op = po.baseAddress else { return }
                 forEachOuterRange(outer, inputCount: x.count, threads: threads) { outers in
+                    if let table {
+                        let xf = RowKernels.float(xp), of = RowKernels.float(op)
+                        if inner == 1 {
+                            table.sum_rows!(xf + outers.lowerBound * length, of + outers.lowerBound, outers.count, length)
+                        } else {
+                            for o in outers { table.sum_columns!(xf + o * length * inner, of + o * inner, length, inner) }
+                        }
+                        return
+                    }
                     for o in outers {
+                        if inner == 1 && T.self == Float.self {
+                            RowKernels.float(op)[o] = sumRow(RowKernels.float(xp + o * length), length)
+                            continue
+                        }
                         if inner == 1 {
                             let src = xp + o * length
                             var total: T = 0
@@ -44,6 +61,36 @@ enum ReductionKernels {
             }
         }
         return out
+    }
+
+    /// Σ of a Float row in sixteen partial sums (element j into lane j mod 16: blocks of 32 into
+    /// two sets, a last whole block of 16 into the first, the zero-padded rest into the second),
+    /// the two sets added lane by lane, then the lanes by halving. The C kernels' `sum_rows`
+    /// does the same operations in the same order, so every variant gives the same sums.
+    @inline(__always)
+    static func sumRow(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        typealias V = SIMD16<Float>
+        let raw = UnsafeRawPointer(x)
+        var s0 = V(), s1 = V()
+        var i = 0
+        while i &+ 32 <= n {
+            s0 += raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+            s1 += raw.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: V.self)
+            i &+= 32
+        }
+        if i &+ 16 <= n {
+            s0 += raw.loadUnaligned(fromByteOffset: i &* 4, as: V.self)
+            i &+= 16
+        }
+        if i < n {
+            var rest = V()
+            for l in 0..<(n &- i) { rest[l] = x[i &+ l] }
+            s1 += rest
+        }
+        let s = s0 + s1
+        let h = s.lowHalf + s.highHalf
+        let q = h.lowHalf + h.highHalf
+        return (q[0] + q[2]) + (q[1] + q[3])
     }
 
     /// Maximum over `axis` and, for each result, the index along the axis of its first occurrence.

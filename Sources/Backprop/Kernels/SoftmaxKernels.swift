@@ -9,6 +9,11 @@ import CBackpropKernels
 /// All are stable for any finite input: each row is shifted by max(βx), so no exponent is
 /// positive. Large inputs are split by rows over `Backprop.threadCount` threads; the result
 /// does not depend on the split.
+///
+/// Float rows run on the C target's AVX2 or AVX-512 kernels where the instruction set in use has
+/// them (`KernelVariant`, CBackpropKernels/impl/vector_kernels.h: the same passes, with the
+/// exponential in fused multiply-adds and each row's partial last vector through the vector
+/// code); the Swift kernels below are the baseline variant and the Double path.
 enum SoftmaxKernels {
     /// Below this many elements a kernel stays on one thread.
     static let parallelThreshold = 1 << 16
@@ -22,8 +27,8 @@ enum SoftmaxKernels {
 
     /// Runs `body(rows)` over chunks of `0..<rows` on up to `threadCount` threads.
     @inline(__always)
-    static func forEachRowChunk(rows: Int, rowLength n: Int, _ body: (Range<Int>) -> Void) {
-        let workers = rows * n < parallelThreshold ? 1 : min(threadCount, rows)
+    static func forEachRowChunk(rows: Int, rowLength n: Int, threads: Int = threadCount, _ body: (Range<Int>) -> Void) {
+        let workers = rows * n < parallelThreshold ? 1 : min(threads, rows)
         if workers <= 1 { body(0..<rows); return }
         parallelFor(workers) { w in body((w * rows / workers)..<((w + 1) * rows / workers)) }
     }
@@ -38,14 +43,26 @@ enum SoftmaxKernels {
     /// y = softmax(βx) (or log softmax(βx) when `log`) along rows of length `n`.
     ///
     /// softmax: y_j = e^{βx_j − m} / Σ_i e^{βx_i − m}; log: y_j = βx_j − (m + log Σ_i e^{βx_i − m}).
+    ///
+    /// `variant` picks the kernels (default: the instruction set in use); Float rows go to the C
+    /// target's kernels where the variant has them.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func softmax<T: TensorScalar>(_ x: [T], rowLength n: Int, beta: T, log: Bool) -> [T] {
+    static func softmax<T: TensorScalar>(_ x: [T], rowLength n: Int, beta: T, log: Bool,
+                                         threads: Int = threadCount, variant: KernelVariant = .active) -> [T] {
         let rows = n == 0 ? 0 : x.count / n
+        let table = KernelVariant.floatTable(T.self, variant)
         return [T](unsafeUninitializedCapacity: x.count) { out, initialized in
             x.withUnsafeBufferPointer { px in
                 guard let xp = px.baseAddress, let yp = out.baseAddress else { return }
-                forEachRowChunk(rows: rows, rowLength: n) { chunk in
+                if let table {
+                    let xf = RowKernels.float(xp), yf = RowKernels.float(yp), b = unsafeBitCast(beta, to: Float.self)
+                    forEachRowChunk(rows: rows, rowLength: n, threads: threads) { chunk in
+                        table.softmax_forward!(xf + chunk.lowerBound * n, yf + chunk.lowerBound * n, chunk.count, n, b, log ? 1 : 0)
+                    }
+                    return
+                }
+                forEachRowChunk(rows: rows, rowLength: n, threads: threads) { chunk in
                     for r in chunk {
                         let row = xp + r * n, y = yp + r * n
                         func forward<P: RowPrefetch>(_ next: P) {
@@ -79,15 +96,25 @@ enum SoftmaxKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func backward<T: TensorScalar>(_ g: [T], output y: [T], rowLength n: Int, beta: T, log: Bool,
-                                          streaming: Bool? = nil) -> [T] {
+                                          streaming: Bool? = nil, threads: Int = threadCount,
+                                          variant: KernelVariant = .active) -> [T] {
         require(y.count == 0 ? g.count == 0 : g.count % y.count == 0, "SoftmaxKernels.backward: \(g.count) cotangents for \(y.count) outputs")
         let rows = n == 0 ? 0 : g.count / n, yRows = Swift.max(1, n == 0 ? 1 : y.count / n)
         let stream = T.self == Float.self && (streaming ?? (g.count * MemoryLayout<T>.stride >= streamingThreshold))
+        let table = KernelVariant.floatTable(T.self, variant)
         return [T](unsafeUninitializedCapacity: g.count) { out, initialized in
             g.withUnsafeBufferPointer { pg in
                 y.withUnsafeBufferPointer { py in
                     guard let gp = pg.baseAddress, let yp = py.baseAddress, let op = out.baseAddress else { return }
-                    forEachRowChunk(rows: rows, rowLength: n) { chunk in
+                    if let table {
+                        let gf = RowKernels.float(gp), yf = RowKernels.float(yp), of = RowKernels.float(op)
+                        let b = unsafeBitCast(beta, to: Float.self)
+                        forEachRowChunk(rows: rows, rowLength: n, threads: threads) { chunk in
+                            table.softmax_backward!(gf, yf, of, chunk.lowerBound, chunk.count, yRows, n, b, log ? 1 : 0, stream ? 1 : 0)
+                        }
+                        return
+                    }
+                    forEachRowChunk(rows: rows, rowLength: n, threads: threads) { chunk in
                         var streamed: StreamedRows? = stream ? StreamedRows() : nil
                         for r in chunk {
                             let gr = gp + r * n, yr = yp + (r % yRows) * n, o = op + r * n
@@ -122,15 +149,26 @@ enum SoftmaxKernels {
     /// (kept for the VJP) and each row's target sum s = Σ_j t_j.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func crossEntropy<T: TensorScalar>(logits z: [T], targets t: [T], rowLength n: Int, beta: T)
+    static func crossEntropy<T: TensorScalar>(logits z: [T], targets t: [T], rowLength n: Int, beta: T,
+                                              variant: KernelVariant = .active)
         -> (loss: T, probabilities: [T], targetSums: [T]) {
         let rows = n == 0 ? 0 : z.count / n
         var loss: T = 0
         var sums = [T](repeating: 0, count: rows)
+        let table = KernelVariant.floatTable(T.self, variant)
         let p = [T](unsafeUninitializedCapacity: z.count) { out, initialized in
             z.withUnsafeBufferPointer { pz in
                 t.withUnsafeBufferPointer { pt in
                     guard let zp = pz.baseAddress, let tp = pt.baseAddress, let pp = out.baseAddress else { return }
+                    if let table {
+                        sums.withUnsafeMutableBufferPointer { ps in
+                            let total = table.cross_entropy_forward!(RowKernels.float(zp), RowKernels.float(tp), RowKernels.float(pp),
+                                                                    RowKernels.float(ps.baseAddress!), rows, n,
+                                                                    unsafeBitCast(beta, to: Float.self))
+                            loss = unsafeBitCast(Float(total), to: T.self)
+                        }
+                        return
+                    }
                     for r in 0..<rows {
                         let zr = zp + r * n, tr = tp + r * n, y = pp + r * n
                         let m = shift(zr, n, beta)
@@ -157,8 +195,10 @@ enum SoftmaxKernels {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func crossEntropyBackward<T: TensorScalar>(probabilities p: [T], targets t: [T], targetSums s: [T],
-                                                      rowLength n: Int, coefficients c: [T]) -> [T] {
+                                                      rowLength n: Int, coefficients c: [T],
+                                                      variant: KernelVariant = .active) -> [T] {
         let rows = s.count, total = c.count * p.count
+        let table = KernelVariant.floatTable(T.self, variant)
         return [T](unsafeUninitializedCapacity: total) { out, initialized in
             p.withUnsafeBufferPointer { pp in
                 t.withUnsafeBufferPointer { pt in
@@ -167,6 +207,11 @@ enum SoftmaxKernels {
                         for r in 0..<rows {
                             let o = ob + (k * rows + r) * n, pr = pb + r * n, tr = tb + r * n
                             let a = ck * s[r]
+                            if let table {
+                                table.cross_entropy_backward!(RowKernels.float(pr), RowKernels.float(tr), RowKernels.float(o), n,
+                                                             unsafeBitCast(a, to: Float.self), unsafeBitCast(ck, to: Float.self))
+                                continue
+                            }
                             for j in 0..<n { o[j] = a * pr[j] - ck * tr[j] }
                         }
                     }

@@ -20,10 +20,10 @@ enum VectorExp {
         return result
     }
 
-    /// Whether `fused: true` is the fast form in this build: FMA instructions when the build
-    /// targets a CPU with FMA (`-target-cpu haswell`), libm calls per lane otherwise. Chosen at
-    /// run time by the same measurement as the GEMM's micro-kernel form.
-    static let fusedIsFast: Bool = GemmKernelForm.preferred == .fused
+    /// Whether `fused: true` is the fast form for the Swift kernels: on ARM64, where FMA is
+    /// baseline. (On x86-64 the Swift kernels are the baseline variant, without FMA; the AVX2 and
+    /// AVX-512 variants run the C target's exponential, which is this one's fused form.)
+    static let fusedIsFast: Bool = GemmKernelForm.form(for: .baseline) == .fused
 
     /// a·b + c, as one fused multiply-add (one rounding) or a multiply then an add.
     @inline(__always)

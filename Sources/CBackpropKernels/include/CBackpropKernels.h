@@ -1,12 +1,16 @@
 // What the Swift standard library does not expose, for Backprop's kernels: software prefetch,
-// non-temporal ("streaming") stores, and vector shuffles (a 4×4 transpose for GEMM packing).
+// non-temporal ("streaming") stores, and vector shuffles (a 4×4 transpose for GEMM packing);
+// and, in CBackpropDispatch.h, the kernels compiled for AVX2 and AVX-512 with the CPU test that
+// picks them.
 //
-// Header-only `static inline` functions: Swift imports them through the Clang importer and
-// inlines them like its own code, and the module builds with no flags on any CPU. Where a CPU
+// The helpers below are `static inline` functions: Swift imports them through the Clang
+// importer and inlines them like its own code, and the module builds with no flags on any CPU. Where a CPU
 // has no prefetch instruction `__builtin_prefetch` compiles to nothing; a streaming store is an
 // ordinary store where the CPU has no non-temporal form.
 #ifndef BACKPROP_C_KERNELS_H
 #define BACKPROP_C_KERNELS_H
+
+#include "CBackpropDispatch.h"
 
 /// Eight floats, imported into Swift as `SIMD8<Float>`.
 typedef float backprop_float8 __attribute__((ext_vector_type(8)));

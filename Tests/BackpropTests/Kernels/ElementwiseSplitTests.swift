@@ -20,7 +20,15 @@ struct ElementwiseSplitTests {
         let x = Self.values(seed: 61)
         let one = ElementwiseKernels.unary(op, x, threads: 1)
         for threads in [2, 3] { #expect(ElementwiseKernels.unary(op, x, threads: threads) == one) }
-        for i in [0, Self.count / 2, Self.count - 1] { #expect(one[i] == ElementwiseKernels.apply(op, x[i])) }
+        for i in [0, Self.count / 2, Self.count - 1] {
+            let want = ElementwiseKernels.apply(op, x[i])
+            if op == .exp && KernelVariant.active.table != nil {
+                // The AVX2 and AVX-512 kernels' polynomial exponential: within 2 ulp of libm.
+                #expect(Swift.abs(one[i] - want) <= 2 * want.ulp)
+            } else {
+                #expect(one[i] == want)
+            }
+        }
     }
 
     @Test("binary ops on equal shapes and against a scalar on either side: any split equals one thread")
@@ -65,8 +73,8 @@ struct ElementwiseSplitTests {
 }
 
 /// Large reductions split their outer blocks over the threads; each result is still reduced
-/// along the axis in order, so every split must give the one-thread results bit for bit, and a
-/// sum must be the left-to-right sum.
+/// along the axis in the same order, so every split must give the one-thread results bit for
+/// bit, and a sum must be the left-to-right sum (along the last axis, the sixteen-lane sum).
 @Suite("Reductions split over threads")
 struct ReductionSplitTests {
     /// 7 × 40,000 is past the threshold: along axis 1 (the last: each row reduced in a register)
@@ -87,11 +95,12 @@ struct ReductionSplitTests {
             let split = ReductionKernels.max(x, shape: Self.shape, axis: axis, threads: threads)
             #expect(split.values == max.values && split.indices == max.indices)
         }
-        // Entries by hand: the left-to-right sum, the maximum and its first index.
+        // Entries by hand: the sum, the maximum and its first index.
         let (rows, columns) = (Self.shape[0], Self.shape[1])
         for r in axis == 0 ? [0, columns - 1] : Array(0..<rows) {
             let line = axis == 0 ? (0..<rows).map { x[$0 * columns + r] } : Array(x[(r * columns)..<((r + 1) * columns)])
-            #expect(sum[r] == line.reduce(0, +))
+            // Along the last axis, Float sums add sixteen partial sums (ReductionKernels.sumRow).
+            #expect(sum[r] == (axis == 1 ? KernelVariantTests.sixteenLaneSum(line[...]) : line.reduce(0, +)))
             #expect(max.values[r] == line.max() && max.indices[r] == line.firstIndex(of: line.max()!))
         }
         if axis == 1 { #expect(max.indices[0] == 3) }
