@@ -2,7 +2,8 @@ extension LabeledDataset {
     /// Pairs an IDX images file with an IDX labels file (raw or gzip), as MNIST is shipped.
     ///
     /// Images of shape `[n, d₁, d₂, …]` become `n` rows of `d₁·d₂·…` features, pixel values as
-    /// stored (0…255 for MNIST, not rescaled). The labels file must be rank 1 with `n` entries,
+    /// stored (0…255 for MNIST, not rescaled); `exampleShape` is [1, H, W] for [n, H, W] images
+    /// and [C, H, W] for [n, C, H, W]. The labels file must be rank 1 with `n` entries,
     /// each a non-negative integer.
     ///
     ///     let train = try LabeledDataset.readIDX(images: "train-images-idx3-ubyte.gz",
@@ -44,6 +45,9 @@ extension LabeledDataset {
                                             location: { "index \($0)" })
         let width = count == 0 ? 0 : images.tensor.count / count
         let features = Tensor<Float>(shape: [count, width], scalars: images.tensor.scalars)
-        return LabeledDataset(features: features, labels: intLabels, classCount: classes)
+        var dataset = LabeledDataset(features: features, labels: intLabels, classCount: classes)
+        let dims = Array(images.shape.dropFirst())
+        dataset.exampleShape = dims.count == 2 ? [1] + dims : (dims.count == 3 ? dims : nil)
+        return dataset
     }
 }
