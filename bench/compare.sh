@@ -12,6 +12,7 @@
 # --binary: a built `backprop` (default: build release into .build and use it);
 # --label: the build's name in the backend column (e.g. haswell for -target-cpu haswell).
 # Threads default to BACKPROP_THREADS, else all cores. The GEMM backend follows BACKPROP_BLAS.
+# The peers run under $PYTHON (default python3), e.g. PYTHON=/path/to/venv/bin/python.
 # Raw JSON lines are kept in $OUT_DIR (default: a temporary folder, printed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,7 @@ ours="$out/ours-t$threads.jsonl"
 peers="$out/peers-t$threads.jsonl"
 : > "$ours"
 : > "$peers"
-workloads="${workload:-gemm,mlp-step,softmax,jacobian,digits}"
+workloads="${workload:-gemm,mlp-step,softmax,jacobian,digits,cnn-step}"
 
 # The peers get the allocator settings `backprop` gives itself (AllocatorTuning.retainFreedMemory:
 # freed blocks up to 256 MiB kept for reuse, blocks up to 32 MiB from the heap). Without them a
@@ -68,9 +69,9 @@ for round in $(seq 1 "$rounds"); do
             peer_args=(--threads "$threads" --seconds "$seconds" --workload "$w")
             if [ "$peer" = numpy ]; then
                 # NumPy's bundled OpenBLAS must pick its own kernels: this machine's image may set these.
-                env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${peer_env[@]}" python3 "bench/peers/${peer}_bench.py" "${peer_args[@]}" | tag "$round" >> "$peers" || echo "$peer: failed" >&2
+                env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${peer_env[@]}" "${PYTHON:-python3}" "bench/peers/${peer}_bench.py" "${peer_args[@]}" | tag "$round" >> "$peers" || echo "$peer: failed" >&2
             else
-                env "${peer_env[@]}" python3 "bench/peers/${peer}_bench.py" "${peer_args[@]}" | tag "$round" >> "$peers" || echo "$peer: failed" >&2
+                env "${peer_env[@]}" "${PYTHON:-python3}" "bench/peers/${peer}_bench.py" "${peer_args[@]}" | tag "$round" >> "$peers" || echo "$peer: failed" >&2
             fi
         done
     done

@@ -15,6 +15,8 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
     case jacobian
     /// Training on the embedded digits data (the `backprop train` defaults).
     case digits
+    /// One Adam training step of the reference CNN on a batch of 32 1×28×28 images.
+    case cnnStep = "cnn-step"
 }
 
 /// How long and how large the benchmarks run.
@@ -59,6 +61,7 @@ public enum Benchmarks {
         case .softmax: return [softmax(options)]
         case .jacobian: return [jacobian(options)]
         case .digits: return [digits(options)]
+        case .cnnStep: return [cnnStep(options)]
         }
     }
 
