@@ -58,7 +58,7 @@ ours="$out/ours-t$threads.jsonl"
 peers="$out/peers-t$threads.jsonl"
 : > "$ours"
 : > "$peers"
-workloads="${workload:-gemm,mlp-step,softmax,jacobian,digits,machine}"
+workloads="${workload:-gemm,mlp-step,softmax,jacobian,digits,cnn-step,machine}"
 
 # The tuned variant: the allocator settings `backprop` gives itself (freed blocks up to 256 MiB
 # kept for reuse, blocks up to 32 MiB from the heap).

@@ -24,8 +24,8 @@ done
 [ $# -eq 3 ] || { echo "usage: bench/pairs.sh [--rounds R] [--threads N] [--seconds S] WORKLOAD BINARY_A BINARY_B" >&2; exit 2; }
 workload="$1"; a="$2"; b="$3"
 case "$workload" in
-    gemm|mlp-step|softmax|jacobian|digits) ;;
-    *) echo "pairs.sh: unknown workload $workload (gemm, mlp-step, softmax, jacobian, digits)" >&2; exit 2 ;;
+    gemm|mlp-step|softmax|jacobian|digits|cnn-step) ;;
+    *) echo "pairs.sh: unknown workload $workload (gemm, mlp-step, softmax, jacobian, digits, cnn-step)" >&2; exit 2 ;;
 esac
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "pairs.sh: --rounds needs a positive integer, got $rounds" >&2; exit 2; }
 for binary in "$a" "$b"; do

@@ -8,7 +8,7 @@ extension BenchmarkWorkload: ExpressibleByArgument {}
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the reference workloads (gemm, mlp-step, softmax, jacobian, digits, machine).",
+        abstract: "Time the reference workloads (gemm, mlp-step, softmax, jacobian, digits, cnn-step, dp-epoch, machine).",
         discussion: """
             Medians of repeated runs after warm-up. Threads follow BACKPROP_THREADS (default: all \
             cores); the GEMM backend follows BACKPROP_BLAS (auto, off, or a library path); the \

@@ -48,7 +48,9 @@ struct Evaluate: ParsableCommand {
             description = "the held-out test split (\(labels.count) examples, seed \(configuration.seed))"
         }
         let report = try classifier.evaluate(features, labels: labels)
-        print("model \(modelOptions.model): \(classifier.layerSizes.map(String.init).joined(separator: "-")) \(classifier.activation.rawValue)")
+        let network = classifier.architecture.map { "\($0) on \(classifier.inputShape.map(String.init).joined(separator: "×"))" }
+            ?? "\(classifier.layerSizes.map(String.init).joined(separator: "-")) \(classifier.activation.rawValue)"
+        print("model \(modelOptions.model): \(network)")
         print("data \(source): \(description)")
         print("loss \(fixed(report.loss))  accuracy \(percent(report.accuracy)) (\(report.correct)/\(report.count))")
         print("confusion matrix (rows: true class, columns: predicted class):")

@@ -9,7 +9,8 @@ struct ExplainCommand: ParsableCommand {
         abstract: "Walk one forward and one backward pass step by step, with numbers, checks and pictures.",
         discussion: """
         By default explains the seed's network: x ∈ R^N → affine (W: T×N, b) → softmax(β) → \
-        cross-entropy, with seeded values. Every number comes from the library's own operations \
+        cross-entropy, with seeded values; --convolution puts a 3×3 convolution over a 5×5 image \
+        in front of the affine map. Every number comes from the library's own operations \
         and transforms and is checked against the closed form and central finite differences.
 
         With no --out, prints a compact text report. --out report.html writes one self-contained \
@@ -48,6 +49,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --model: the example to explain, as comma-separated numbers.")
     var input: String?
 
+    @Flag(help: "Put a 3×3 convolution over a 5×5 image (one channel) in front of the seeded network's affine map.")
+    var convolution = false
+
     func run() throws {
         do {
             try explain()
@@ -67,7 +71,10 @@ struct ExplainCommand: ParsableCommand {
     private func explain() throws {
         let format = try resolvedFormat()
         let network: ExplainNetwork
-        if let model {
+        if convolution {
+            guard model == nil, input == nil else { throw ExplainError("--convolution explains its own seeded image and kernel; it does not take --model or --input") }
+            network = try ExplainNetwork.seededConvolution(outputs: outputs, inverseTemperature: beta ?? 2, target: target ?? 0, seed: seed)
+        } else if let model {
             guard let input else { throw ExplainError("--model needs --input ROW, the example to explain as comma-separated numbers") }
             network = try ExplainNetwork.loadingModel(at: model, input: ExplainNetwork.parseRow(input), target: target, inverseTemperature: beta)
         } else {

@@ -14,7 +14,7 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> (file: SafeTensors<Float>, classifier: Classifier) {
         let file = try SafeTensors<Float>(contentsOf: model)
         let classifier = try Classifier(safeTensors: file, source: model, activation: activation)
-        if file.metadata[ModelMetadataKey.activation] == nil && activation == nil {
+        if file.metadata[ModelMetadataKey.activation] == nil && file.metadata[ModelMetadataKey.arch] == nil && activation == nil {
             CommandLineOutput.error("note: \(model) has no activation in its metadata; assuming relu (use --activation)")
         }
         return (file, classifier)

@@ -20,6 +20,12 @@ struct Train: ParsableCommand {
     @Option(help: "Activation between linear layers: relu, tanh, sigmoid or gelu.")
     var activation: Activation?
 
+    @Option(help: ArgumentHelp("The network as a spec instead of --layers, e.g. \"conv 16 3 pad 1, relu, maxpool 2, flatten, linear\" (a last linear without a width gets one output per class), or a preset: \(NetworkArchitecture.presets.map(\.name).joined(separator: ", ")). See the README.", valueName: "spec"))
+    var arch: String?
+
+    @Option(help: ArgumentHelp("The shape of one example for --arch, as C,H,W (CSV rows; IDX images are 1,H,W and the digits 1,8,8 by themselves).", valueName: "C,H,W"))
+    var inputShape: String?
+
     @Option(parsing: .unconditional, help: "Inverse temperature β of the output softmax (probabilities = softmax(β·logits)).")
     var beta: Float?
 
@@ -91,8 +97,29 @@ struct Train: ParsableCommand {
     }
 
     /// The configuration from the options (defaults filled in), for a fresh run.
-    func makeConfiguration(featureCount: Int, classCount: Int) throws -> TrainingConfiguration {
+    func makeConfiguration(featureCount: Int, classCount: Int, exampleShape: [Int]? = nil) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
+        if let arch {
+            let shape = try parsedInputShape() ?? exampleShape ?? [featureCount]
+            guard shape.reduce(1, *) == featureCount else {
+                throw CommandLineError("--input-shape \(shape.map(String.init).joined(separator: ",")) has \(shape.reduce(1, *)) values, but the data have \(featureCount) features per row")
+            }
+            let output: [Int]
+            do {
+                let resolved = try NetworkArchitecture(parsing: arch).resolved(classes: classCount)
+                output = try resolved.shapes(inputShape: shape).last ?? []
+                c.architecture = resolved.description
+            } catch let error as ModelError {
+                throw CommandLineError("--arch: \(Self.reason(error))")
+            }
+            guard output.count == 1 else {
+                throw CommandLineError("--arch: the network's output must be one score per class (end with flatten and linear), got \(output.map(String.init).joined(separator: "×"))")
+            }
+            guard output[0] >= classCount else {
+                throw CommandLineError("--arch ends with \(output[0]) outputs, but the data have \(classCount) classes")
+            }
+            c.inputShape = shape
+        }
         if let layers {
             let parts = layers.split(separator: ",", omittingEmptySubsequences: false)
             let sizes = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -125,12 +152,39 @@ struct Train: ParsableCommand {
         return c
     }
 
+    /// The reason in an architecture error, without the error's own prefix.
+    static func reason(_ error: ModelError) -> String {
+        if case let .invalidArchitecture(reason) = error { return reason }
+        return "\(error)"
+    }
+
+    /// `--input-shape C,H,W` as integers, or nil when not given.
+    func parsedInputShape() throws -> [Int]? {
+        guard let inputShape else { return nil }
+        let parts = inputShape.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == parts.count, values.count == 3 || values.count == 1, values.allSatisfy({ $0 > 0 }) else {
+            throw CommandLineError("--input-shape \(inputShape): expected C,H,W (three positive integers, e.g. 1,28,28)")
+        }
+        return values
+    }
+
     /// Option checks that need no data: done before reading anything. Returns where each
     /// output goes.
     @discardableResult
     func checkArguments() throws -> [Output] {
         try dataOptions.check()
         if let problem = SystemMemory.environmentProblem { throw CommandLineError(problem) }
+        if let arch {
+            if layers != nil { throw CommandLineError("--arch and --layers both describe the network; give one") }
+            if activation != nil { throw CommandLineError("--activation is for --layers; write activations into --arch") }
+            do { _ = try NetworkArchitecture(parsing: arch) } catch let error as ModelError {
+                throw CommandLineError("--arch: \(Self.reason(error))")
+            }
+        } else if inputShape != nil {
+            throw CommandLineError("--input-shape needs --arch")
+        }
+        _ = try parsedInputShape()
         if let epochs, epochs < 1 { throw CommandLineError("--epochs must be at least 1, got \(epochs)") }
         if let batchSize, batchSize < 1 { throw CommandLineError("--batch-size must be at least 1, got \(batchSize)") }
         try checkFinite(lr, "--lr")
@@ -241,9 +295,10 @@ struct Train: ParsableCommand {
             }
             print("resuming \(resume) after epoch \(trainer.epochsCompleted) of \(trainer.configuration.epochs) (configuration from the checkpoint)")
         } else {
-            let configuration = try makeConfiguration(featureCount: dataset.featureCount, classCount: dataset.classCount)
+            let configuration = try makeConfiguration(featureCount: dataset.featureCount, classCount: dataset.classCount,
+                                                      exampleShape: dataset.exampleShape)
             let outputUnits = configuration.layerSizes[configuration.layerSizes.count - 1]
-            if outputUnits > dataset.classCount {
+            if configuration.architecture == nil && outputUnits > dataset.classCount {
                 warn("--layers ends with \(outputUnits) outputs but \(source) has \(dataset.classCount) classes; outputs \(dataset.classCount)…\(outputUnits - 1) are never a label")
             }
             trainer = try Self.mappingErrors(source: source) {
@@ -260,7 +315,9 @@ struct Train: ParsableCommand {
         let c = trainer.configuration
         print("data \(source): \(dataset.count) examples, \(dataset.featureCount) features, \(dataset.classCount) classes; "
               + "split \(trainer.count(.train))/\(trainer.count(.validation))/\(trainer.count(.test)) (train/val/test), seed \(c.seed)")
-        print("model \(c.layerSizes.map(String.init).joined(separator: "-")) \(c.activation.rawValue), \(trainer.classifier.network.parameterCount) parameters; "
+        let network = c.architecture.map { "\($0) on \(trainer.classifier.inputShape.map(String.init).joined(separator: "×"))" }
+            ?? "\(c.layerSizes.map(String.init).joined(separator: "-")) \(c.activation.rawValue)"
+        print("model \(network), \(trainer.classifier.network.parameterCount) parameters; "
               + "\(c.optimizer.rawValue) lr \(c.learningRate), batch \(c.batchSize), \(c.epochs) epochs")
         flushOutput()
 
@@ -388,6 +445,8 @@ struct Train: ParsableCommand {
                 throw CommandLineError("\(source): --layers starts with \(expected.map(String.init).joined(separator: ",")) inputs, but the data have \(found.map(String.init).joined(separator: ",")) features per row")
             case let .classCountMismatch(outputs, classes):
                 throw CommandLineError("\(source): --layers ends with \(outputs) outputs, but the data have \(classes) classes")
+            case .invalidArchitecture:
+                throw CommandLineError("--arch: \(reason(error))")
             default:
                 throw CommandLineError("\(source): \(error)")
             }

@@ -8,7 +8,7 @@ import statistics
 import sys
 import time
 
-WORKLOADS = ["gemm", "mlp-step", "softmax", "jacobian", "digits"]
+WORKLOADS = ["gemm", "mlp-step", "softmax", "jacobian", "digits", "cnn-step"]
 
 
 def parse_args(backend):
@@ -123,3 +123,15 @@ def jacobian_n(smoke):
 def digits_csv():
     here = os.path.dirname(os.path.abspath(__file__))
     return os.path.join(here, "..", "..", "Sources", "Backprop", "Resources", "digits.csv")
+
+
+def cnn_shape(smoke):
+    """(image side, batch) of the cnn-step workload."""
+    return (8, 4) if smoke else (28, 32)
+
+
+def cnn_flops(side, batch):
+    """3x the forward FLOPs of the reference CNN's convolutions and linear layer."""
+    pixels = side * side
+    multiply_adds = batch * (pixels * 16 * 9 + pixels // 4 * 32 * 16 * 9 + 32 * pixels // 16 * 10)
+    return 3 * 2 * multiply_adds

@@ -1,5 +1,6 @@
 """The reference workloads in JAX (jit, float32, CPU)."""
 import os
+import sys
 
 import common
 
@@ -94,4 +95,8 @@ def digits():
 
 
 for w in run:
-    {"gemm": gemm, "mlp-step": mlp_step, "softmax": softmax, "jacobian": jacobian, "digits": digits}[w]()
+    workloads = {"gemm": gemm, "mlp-step": mlp_step, "softmax": softmax, "jacobian": jacobian, "digits": digits}
+    if w not in workloads:
+        print(f"{B}: no {w} workload", file=sys.stderr)
+        continue
+    workloads[w]()

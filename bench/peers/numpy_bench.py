@@ -104,4 +104,8 @@ def digits():
 
 
 for w in run:
-    {"gemm": gemm, "mlp-step": mlp_step, "softmax": softmax, "jacobian": jacobian, "digits": digits}[w]()
+    workloads = {"gemm": gemm, "mlp-step": mlp_step, "softmax": softmax, "jacobian": jacobian, "digits": digits}
+    if w not in workloads:
+        print(f"{B}: no {w} workload", file=sys.stderr)
+        continue
+    workloads[w]()

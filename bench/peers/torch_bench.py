@@ -100,5 +100,32 @@ def digits():
     common.emit("digits", "64-128-10 adam 20 epochs", args.threads, B, seconds * 1e3, seconds=seconds, accuracy=accuracy)
 
 
+def cnn_step():
+    """One Adam step of the reference CNN: Conv2d(1, 16, 3, padding=1), ReLU, MaxPool2d(2),
+    Conv2d(16, 32, 3, padding=1), ReLU, MaxPool2d(2), Flatten, Linear(32*7*7, 10), cross-entropy,
+    batch 32 of 1x28x28, in training mode."""
+    side, batch = common.cnn_shape(args.smoke)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(32 * (side // 4) ** 2, 10))
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 1, side, side)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    ms = common.median_ms(step, args)
+    common.emit("cnn-step", f"1x{side}x{side} b{batch}", args.threads, B + "-eager", ms,
+                gflops=common.cnn_flops(side, batch) / ms / 1e6)
+
+
 for w in run:
-    {"gemm": gemm, "mlp-step": mlp_step, "softmax": softmax, "jacobian": jacobian, "digits": digits}[w]()
+    {"gemm": gemm, "mlp-step": mlp_step, "softmax": softmax, "jacobian": jacobian, "digits": digits,
+     "cnn-step": cnn_step}[w]()

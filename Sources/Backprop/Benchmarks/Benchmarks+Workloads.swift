@@ -220,4 +220,41 @@ extension Benchmarks {
                      backend: backend(options), medianMilliseconds: ms,
                      extra: [("seconds", ms / 1000), ("accuracy", accuracy), ("peak_rss_bytes", peakResidentBytes())])
     }
+
+    /// One training step of the reference CNN (BENCHMARKS.md `cnn-step`): 1×28×28 inputs,
+    /// batch 32, Conv2d(1→16, 3×3, padding 1) → ReLU → MaxPool 2 → Conv2d(16→32, 3×3,
+    /// padding 1) → ReLU → MaxPool 2 → Flatten → Linear(32·7·7 → 10), softmax cross-entropy,
+    /// Adam (lr 1e-3): forward, backward and update through the model API, in training mode.
+    /// GFLOP/s counts 3× the forward multiply-adds of the convolutions and the linear layer
+    /// (×2 FLOPs each); `rss_growth_bytes` as in `mlp-step`.
+    static func cnnStep(_ options: BenchmarkOptions) -> BenchmarkMeasurement {
+        let side = options.smoke ? 8 : 28, batch = options.smoke ? 4 : 32
+        var g = SeededGenerator(seed: 5)
+        var model = Sequential<Float>(
+            Conv2d(inChannels: 1, outChannels: 16, kernelSize: 3, padding: 1, generator: &g), ReLU(), MaxPool2d(kernelSize: 2),
+            Conv2d(inChannels: 16, outChannels: 32, kernelSize: 3, padding: 1, generator: &g), ReLU(), MaxPool2d(kernelSize: 2),
+            Flatten(), Linear(inputs: 32 * (side / 4) * (side / 4), outputs: 10, generator: &g))
+        var optimizer = Adam<Float>(learningRate: 1e-3)
+        let x = Tensor<Float>.randomNormal([batch, 1, side, side], generator: &g)
+        let labels = (0..<batch).map { _ in Int(g.next() % 10) }
+        func step() {
+            let (_, gradients) = withLearningPhase(.training) {
+                valueWithGradient(at: model) { m in Loss.softmaxCrossEntropy(logits: m(x), labels: labels) }
+            }
+            do {
+                try optimizer.update(&model, along: gradients)
+            } catch {
+                fatalError("cnn-step: \(error)")   // the gradients come from this model: cannot happen
+            }
+        }
+        for _ in 0..<3 { step() }
+        let residentBefore = residentBytes()
+        let ms = medianMilliseconds(options, step)
+        let growth = residentBytes().flatMap { after in residentBefore.map { after - $0 } }
+        let pixels = Double(side * side)
+        let forwardMultiplyAdds = Double(batch) * (pixels * 16 * 9 + pixels / 4 * 32 * 16 * 9 + 32 * pixels / 16 * 10)
+        return .init(workload: "cnn-step", shape: "1x\(side)x\(side) b\(batch)", threads: threadCount, backend: backend(options),
+                     medianMilliseconds: ms, gigaflops: 3 * 2 * forwardMultiplyAdds / ms / 1e6,
+                     extra: growth.map { [("rss_growth_bytes", $0)] } ?? [])
+    }
 }

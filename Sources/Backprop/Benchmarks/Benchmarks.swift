@@ -19,6 +19,8 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
     case dpEpoch = "dp-epoch"
     /// The machine's limits beside the workloads: multiply-add peak and STREAM triad bandwidth.
     case machine
+    /// One Adam training step of the reference CNN on a batch of 32 1×28×28 images.
+    case cnnStep = "cnn-step"
 }
 
 /// How long and how large the benchmarks run.
@@ -68,6 +70,7 @@ public enum Benchmarks {
         case .digits: results = [digits(options)]
         case .machine: results = machine(options)
         case .dpEpoch: results = (try? dataParallelEpoch(options)).map { [$0] } ?? []
+        case .cnnStep: results = [cnnStep(options)]
         }
         for i in results.indices {
             results[i].details += [("isa", KernelISA.active.description), ("cpu", KernelISA.cpuDescription)]

@@ -112,6 +112,79 @@ public enum OperationCatalogue {
             let w = Tensor<Double>.ones([2, n]).cumulative() / Double(n)
             return gradient(at: x[0]) { Tensor.affine($0, weight: w).tanh().sum() }
         })
+        cases += convolutionalCases(normal: normal)
+        return cases
+    }
+
+    /// Convolution, pooling, normalisation and dropout at small odd shapes: stride, padding,
+    /// dilation, groups, non-square kernels and images, the two adjoints of conv2d on their own,
+    /// and second derivatives through the recorded backward passes.
+    static func convolutionalCases(normal: ([Int], Double) -> Tensor<Double>) -> [GradientCheckCase] {
+        func n(_ shape: [Int]) -> Tensor<Double> { normal(shape, 1) }
+        let weights = { @Sendable (shape: [Int]) in Tensor<Double>.ones(shape).cumulative() / Double(shape.reduce(1, *)) }
+        var cases: [GradientCheckCase] = [
+            .init("conv2d 3×3 pad 1 bias", [n([2, 2, 4, 5]), n([3, 2, 3, 3]), n([3])]) {
+                Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1)
+            },
+            .init("conv2d 3×5 stride 2 pad 1", [n([2, 2, 7, 9]), n([2, 2, 3, 5]), n([2])]) {
+                Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1)
+            },
+            .init("conv2d dilation 2 stride (1,2) pad (2,1)", [n([1, 2, 7, 6]), n([2, 2, 3, 2])]) {
+                Tensor.conv2d($0[0], weight: $0[1], stride: Size2D(1, 2), padding: Size2D(2, 1), dilation: 2)
+            },
+            .init("conv2d groups 2", [n([2, 4, 5, 5]), n([4, 2, 2, 3]), n([4])]) {
+                Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: Size2D(0, 1), groups: 2)
+            },
+            .init("conv2d 1×1", [n([2, 3, 3, 4]), n([2, 3, 1, 1])]) { Tensor.conv2d($0[0], weight: $0[1]) },
+            .init("conv2d input gradient (transposed conv) stride 2", [n([2, 3, 3, 4]), n([3, 2, 3, 3])]) {
+                Tensor.conv2dInputGradient($0[0], weight: $0[1], inputShape: [2, 2, 6, 8], stride: 2, padding: 1)
+            },
+            .init("conv2d weight gradient groups 2 dilation 2", [n([2, 4, 6, 6]), n([2, 2, 4, 4])]) {
+                Tensor.conv2dWeightGradient($0[0], outputGradient: $0[1], kernel: 2, dilation: 2, groups: 2)
+            },
+            .init("maxPool2d 3×3 stride 2 pad 1", [n([2, 2, 7, 9])]) { $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1) },
+            .init("maxPool2d 2×2", [n([1, 3, 4, 6])]) { $0[0].maxPool2d(kernel: 2) },
+            .init("avgPool2d 2×3 stride (1,2) pad 1", [n([2, 2, 5, 7])]) {
+                $0[0].avgPool2d(kernel: Size2D(2, 3), stride: Size2D(1, 2), padding: 1)
+            },
+            .init("globalAvgPool2d", [n([2, 3, 3, 4])]) { $0[0].globalAvgPool2d() },
+            .init("batchNormalization [N,C,H,W] affine", [n([3, 2, 3, 4]), n([2]), n([2])]) {
+                Tensor.batchNormalization($0[0], weight: $0[1], bias: $0[2]).output
+            },
+            .init("batchNormalization [N,C]", [n([5, 3])]) { Tensor.batchNormalization($0[0]).output },
+            .init("layerNormalization last 2 axes affine", [n([3, 2, 4]), n([2, 4]), n([2, 4])]) {
+                Tensor.layerNormalization($0[0], normalizedShape: [2, 4], weight: $0[1], bias: $0[2])
+            },
+            .init("layerNormalization last axis", [n([4, 5])]) { Tensor.layerNormalization($0[0], normalizedShape: [5]) },
+            .init("dropout p=0.3 (fixed mask)", [n([3, 5])]) { x in
+                var g = SeededGenerator(seed: 11)
+                return x[0].dropout(probability: 0.3, generator: &g)
+            },
+        ]
+        // Second order: the gradient of a smooth function of each op, its Jacobian a Hessian,
+        // so the recorded backward passes (the composed formulas) are checked too.
+        let cw = weights([1, 2, 2, 2]), kernel = weights([2, 1, 3, 3]) - 0.5
+        cases.append(.init("∇ Σc·tanh(conv2d) stride 2 (Hessian in x)", [n([1, 1, 5, 5])]) { x in
+            gradient(at: x[0]) { (Tensor.conv2d($0, weight: kernel, stride: 2, padding: 1).tanh() * weights([1, 2, 3, 3])).sum() }
+        })
+        cases.append(.init("∇ Σc·tanh(conv2d) (Hessian in W)", [n([2, 1, 3, 3])]) { w in
+            let x = weights([1, 1, 4, 4]) - 0.4
+            return gradient(at: w[0]) { (Tensor.conv2d(x, weight: $0, stride: 2, padding: 1).tanh() * cw).sum() }
+        })
+        cases.append(.init("∇ Σc·maxPool2d(x)² (Hessian)", [n([1, 1, 4, 4])]) { x in
+            gradient(at: x[0]) { ($0.maxPool2d(kernel: 2).squared() * weights([1, 1, 2, 2])).sum() }
+        })
+        cases.append(.init("∇ Σc·avgPool2d(x)² (Hessian)", [n([1, 1, 4, 5])]) { x in
+            gradient(at: x[0]) { ($0.avgPool2d(kernel: 2, stride: 1, padding: 1).squared() * weights([1, 1, 5, 6])).sum() }
+        })
+        cases.append(.init("∇ Σc·tanh(batchNormalization) (Hessian)", [n([3, 2, 2])]) { x in
+            let gamma = Tensor<Double>([1.5, -0.5]), beta = Tensor<Double>([0.1, 0.2])
+            return gradient(at: x[0]) { (Tensor.batchNormalization($0, weight: gamma, bias: beta).output.tanh() * weights([3, 2, 2])).sum() }
+        })
+        cases.append(.init("∇ Σc·tanh(layerNormalization) (Hessian)", [n([2, 5])]) { x in
+            let gamma = weights([5]) + 0.5, beta = weights([5])
+            return gradient(at: x[0]) { (Tensor.layerNormalization($0, normalizedShape: [5], weight: gamma, bias: beta).tanh() * weights([2, 5])).sum() }
+        })
         return cases
     }
 }

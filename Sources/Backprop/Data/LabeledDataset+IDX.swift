@@ -3,7 +3,8 @@ extension LabeledDataset {
     ///
     /// Images of shape `[n, d₁, d₂, …]` become `n` rows of `d₁·d₂·…` features, pixel values as
     /// stored (0…255 for MNIST, not rescaled), each finite; an image must have at least one
-    /// pixel. The labels file must be rank 1 with `n` entries, each a non-negative integer.
+    /// pixel. `exampleShape` is [1, H, W] for [n, H, W] images and [C, H, W] for [n, C, H, W].
+    /// The labels file must be rank 1 with `n` entries, each a non-negative integer.
     ///
     ///     let train = try LabeledDataset.readIDX(images: "train-images-idx3-ubyte.gz",
     ///                                            labels: "train-labels-idx1-ubyte.gz", classCount: 10)
@@ -54,6 +55,9 @@ extension LabeledDataset {
         let classes = try checkedClassCount(labels: intLabels, classCount: classCount, source: labelsSource,
                                             location: { "index \($0)" })
         let features = Tensor<Float>(shape: [count, width], scalars: images.tensor.scalars)
-        return LabeledDataset(features: features, labels: intLabels, classCount: classes)
+        var dataset = LabeledDataset(features: features, labels: intLabels, classCount: classes)
+        let dims = Array(images.shape.dropFirst())
+        dataset.exampleShape = dims.count == 2 ? [1] + dims : (dims.count == 3 ? dims : nil)
+        return dataset
     }
 }

@@ -14,6 +14,9 @@ public struct LabeledDataset {
     public var labels: [Int]
     /// The number of classes.
     public var classCount: Int
+    /// The shape each row has as an example, when the source says: [1, H, W] for IDX images
+    /// and the embedded digits ([1, 8, 8]); nil for CSV rows.
+    public var exampleShape: [Int]? = nil
 
     /// A dataset from parts that already agree.
     ///

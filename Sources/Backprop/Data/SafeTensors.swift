@@ -92,6 +92,11 @@ public struct SafeTensors<Scalar: TensorScalar> {
                 let bits = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8 * i, as: UInt64.self))
                 result.append(Scalar(Double(bitPattern: bits)))
             }
+        case .i64:
+            for i in 0..<count {
+                let value = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8 * i, as: Int64.self))
+                result.append(Scalar(value))
+            }
         }
         return result
     }

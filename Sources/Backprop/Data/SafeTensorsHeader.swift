@@ -97,7 +97,7 @@ struct SafeTensorsHeader {
             }
             guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
                 if SafeTensorsDType.unsupportedNames.contains(dtypeName) {
-                    throw fail("\(label): unsupported dtype \(dtypeName) (readable: F16, BF16, F32, F64)")
+                    throw fail("\(label): unsupported dtype \(dtypeName) (readable: F16, BF16, F32, F64, I64)")
                 }
                 throw fail("\(label): unknown dtype \(DataError.quoted(Substring(dtypeName)))")
             }

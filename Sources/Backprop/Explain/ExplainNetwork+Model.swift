@@ -43,6 +43,9 @@ extension ExplainNetwork {
         guard input.count == features else {
             throw ExplainError("the example has \(input.count) numbers but the model takes \(features) features", setting: .example)
         }
+        if classifier.architecture != nil {
+            return try fromSpecifiedModel(classifier, source: source, input: input, target: target, inverseTemperature: inverseTemperature)
+        }
         let layers = classifier.network.layers.compactMap { $0 as? Linear<Float> }.map {
             Layer(weight: $0.weight.converted(to: Double.self), bias: $0.bias.converted(to: Double.self))
         }
@@ -57,6 +60,60 @@ extension ExplainNetwork {
         var network = ExplainNetwork(layers: layers, activation: activation,
                                      inverseTemperature: inverseTemperature ?? Double(classifier.beta.scalar),
                                      input: Tensor(x), target: 0, source: description)
+        if let target {
+            network.target = target
+        } else {
+            network.target = network.logits().reshaped([1, layers.last!.weight.shape[0]]).argmaxRows()[0]
+            network.source += "; target = the predicted class"
+        }
+        return try network.validated()
+    }
+
+    /// A model built from a spec (a CNN): the walk starts at its dense head — the trailing
+    /// Linear layers with one activation between them (dropout is the identity in evaluation) —
+    /// whose input x is what the layers before it compute from the standardised example, in the
+    /// model's own Float arithmetic.
+    static func fromSpecifiedModel(_ classifier: Classifier, source: String, input: [Double], target: Int?,
+                                   inverseTemperature: Double?) throws -> ExplainNetwork {
+        let all = classifier.network.layers
+        guard all.last is Linear<Float> else {
+            throw ExplainError("\(source): the network does not end in a linear layer, so it has no dense head to explain")
+        }
+        // From the end: Linear layers with the same activation (or none) between each pair;
+        // dropout, the identity in evaluation, is passed over.
+        var start = all.count, linears: [Linear<Float>] = []
+        var activation: ExplainActivation? = nil, between: ExplainActivation? = nil
+        scan: for i in stride(from: all.count - 1, through: 0, by: -1) {
+            let layer = all[i]
+            if let linear = layer as? Linear<Float> {
+                if !linears.isEmpty {
+                    let kind = between ?? .identity
+                    if activation == nil { activation = kind } else if activation != kind { break scan }
+                }
+                linears.insert(linear, at: 0)
+                start = i
+                between = nil
+            } else if layer is Dropout<Float> {
+                continue
+            } else if let kind = ExplainActivation(layer: layer), between == nil {
+                between = kind
+            } else {
+                break scan
+            }
+        }
+        let raw = Tensor<Float>(shape: [1, input.count], scalars: input.map(Float.init))
+        let prefix = Sequential<Float>(Array(all[..<start]))
+        let x = withoutDerivative { prefix(classifier.standardization.apply(raw).reshaped([1] + classifier.inputShape)) }
+        let layers = linears.map { Layer(weight: $0.weight.converted(to: Double.self), bias: $0.bias.converted(to: Double.self)) }
+        let spec = classifier.architecture!.description
+        let parts = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var description = "model \(source) (\(spec) on \(classifier.inputShape.map(String.init).joined(separator: "×")))"
+        if start > 0 {
+            description += "; its layers 0–\(start - 1) (\(parts.prefix(start).joined(separator: ", "))) compute the \(x.count) features x from the standardised example, and the walk explains the rest"
+        }
+        var network = ExplainNetwork(layers: layers, activation: activation ?? .identity,
+                                     inverseTemperature: inverseTemperature ?? Double(classifier.beta.scalar),
+                                     input: x.converted(to: Double.self).reshaped([x.count]), target: 0, source: description)
         if let target {
             network.target = target
         } else {

@@ -35,6 +35,17 @@ public enum ExplainActivation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The activation a layer computes, if it is one of the elementwise activation layers.
+    init?(layer: any Backprop.Layer<Float>) {
+        switch layer {
+        case is ReLU<Float>: self = .relu
+        case is Tanh<Float>: self = .tanh
+        case is Sigmoid<Float>: self = .sigmoid
+        case is GELU<Float>: self = .gelu
+        default: return nil
+        }
+    }
+
     /// h = f(z) with the library's own differentiable op.
     func apply(_ z: Tensor<Double>) -> Tensor<Double> {
         switch self {
@@ -92,6 +103,38 @@ public struct ExplainNetwork {
         }
     }
 
+    /// A one-channel convolution in front of the dense layers: the image X [H, W], the kernel
+    /// K [kh, kw] and the bias c. It computes Z = K ⋆ X + c (a valid cross-correlation, PyTorch's
+    /// `conv2d`), Z_ij = Σ_uv K_uv X_{i+u, j+v} + c, and the first dense layer takes x = vec(Z),
+    /// Z's rows one after another.
+    public struct Convolution: Sendable {
+        /// X, [H, W].
+        public var image: Tensor<Double>
+        /// K, [kh, kw].
+        public var kernel: Tensor<Double>
+        /// c.
+        public var bias: Double
+
+        public init(image: Tensor<Double>, kernel: Tensor<Double>, bias: Double) {
+            self.image = image
+            self.kernel = kernel
+            self.bias = bias
+        }
+
+        /// Z = K ⋆ X + c with the library's `conv2d`, [H − kh + 1, W − kw + 1].
+        public func output() -> Tensor<Double> { Self.apply(image, kernel, Tensor([bias])) }
+
+        /// Z for given X [H, W], K [kh, kw] and c [1], differentiable in all three.
+        static func apply(_ x: Tensor<Double>, _ k: Tensor<Double>, _ c: Tensor<Double>) -> Tensor<Double> {
+            let (h, w, kh, kw) = (x.shape[0], x.shape[1], k.shape[0], k.shape[1])
+            return Tensor.conv2d(x.reshaped([1, 1, h, w]), weight: k.reshaped([1, 1, kh, kw]), bias: c)
+                .reshaped([h - kh + 1, w - kw + 1])
+        }
+    }
+
+    /// The convolution in front of the dense layers, if any; `input` is then vec(Z).
+    public var convolution: Convolution? = nil
+
     /// The dense layers, input first.
     public var layers: [Layer]
     /// The function between layers (unused with one layer).
@@ -140,9 +183,50 @@ public struct ExplainNetwork {
                                   input: x, target: target, source: "seeded network (seed \(seed))").validated()
     }
 
+    /// A 3×3 convolution over a 5×5 image in front of the seed's network: X ∈ R^{5×5} →
+    /// conv (K: 3×3, c) → x = vec(Z) ∈ R⁹ → affine (W: T×9, b) → softmax(β) → cross-entropy.
+    ///
+    /// X ~ N(0, 1), K ~ N(0, 1/9), c ~ N(0, 0.3²), then W and b as in `seeded`, all from
+    /// `SeededGenerator(seed:)` and rounded to two decimals.
+    public static func seededConvolution(imageSize: Int = 5, kernelSize: Int = 3, outputs: Int = 3, inverseTemperature: Double = 2,
+                                         target: Int = 0, seed: UInt64 = 42) throws -> ExplainNetwork {
+        guard kernelSize >= 1, kernelSize <= 7, imageSize >= kernelSize, imageSize <= 16 else {
+            throw ExplainError("the kernel must be 1…7 wide and the image at least as wide as the kernel and at most 16, got \(kernelSize) and \(imageSize)", setting: .inputCount)
+        }
+        guard outputs >= 2, outputs <= 32 else { throw ExplainError("the output count must be between 2 and 32, got \(outputs)", setting: .outputCount) }
+        var generator = SeededGenerator(seed: seed)
+        func rounded(_ t: Tensor<Double>) -> Tensor<Double> {
+            Tensor(shape: t.shape, scalars: t.scalars.map { ($0 * 100).rounded() / 100 })
+        }
+        let image = rounded(.randomNormal([imageSize, imageSize], generator: &generator))
+        let kernel = rounded(.randomNormal([kernelSize, kernelSize], standardDeviation: 1 / Double(kernelSize), generator: &generator))
+        let c = rounded(.randomNormal([1], standardDeviation: 0.3, generator: &generator)).scalars[0]
+        let convolution = Convolution(image: image, kernel: kernel, bias: c)
+        let features = (imageSize - kernelSize + 1) * (imageSize - kernelSize + 1)
+        let w = rounded(.randomNormal([outputs, features], standardDeviation: 1 / Double(features).squareRoot(), generator: &generator))
+        let b = rounded(.randomNormal([outputs], standardDeviation: 0.1, generator: &generator))
+        var network = ExplainNetwork(layers: [Layer(weight: w, bias: b)], inverseTemperature: inverseTemperature,
+                                     input: withoutDerivative { convolution.output() }.reshaped([features]), target: target,
+                                     source: "seeded convolution (seed \(seed))")
+        network.convolution = convolution
+        return try network.validated()
+    }
+
     /// The network itself, or the first reason it cannot be explained.
     public func validated() throws -> ExplainNetwork {
         guard !layers.isEmpty else { throw ExplainError("the network has no layers") }
+        if let convolution {
+            let (x, k) = (convolution.image, convolution.kernel)
+            guard x.rank == 2, k.rank == 2, k.shape[0] >= 1, k.shape[1] >= 1, x.shape[0] >= k.shape[0], x.shape[1] >= k.shape[1] else {
+                throw ExplainError("the convolution needs an image [H, W] at least as large as its kernel [kh, kw], got \(x.shape) and \(k.shape)")
+            }
+            guard input.count == (x.shape[0] - k.shape[0] + 1) * (x.shape[1] - k.shape[1] + 1) else {
+                throw ExplainError("the dense input has \(input.count) entries, but the convolution gives \((x.shape[0] - k.shape[0] + 1) * (x.shape[1] - k.shape[1] + 1))")
+            }
+            guard x.scalars.allSatisfy(\.isFinite), k.scalars.allSatisfy(\.isFinite), convolution.bias.isFinite else {
+                throw ExplainError("the image or the kernel contains NaN or infinity")
+            }
+        }
         guard input.rank == 1, input.count >= 1 else { throw ExplainError("the input must be a non-empty vector, got shape \(input.shape)") }
         var width = input.count
         for (k, layer) in layers.enumerated() {

@@ -57,6 +57,17 @@ extension ExplainReport {
         }
         let yName = names.preActivation(layerCount - 1)
         var forward: [ExplainValue] = [ExplainValue(formula: "x, the input", matrix: vector("x", net.input))]
+        if let conv = net.convolution {
+            let z = withoutDerivative { conv.output() }
+            forward = [
+                ExplainValue(formula: "X, the input image (\(conv.image.shape[0])×\(conv.image.shape[1]))", matrix: imageMatrix("X", conv.image, "m", "n")),
+                ExplainValue(formula: "K, the kernel (\(conv.kernel.shape[0])×\(conv.kernel.shape[1]))", matrix: imageMatrix("K", conv.kernel, "u", "v")),
+                ExplainValue(formula: "c, the convolution's bias", matrix: .scalar("c", conv.bias)),
+                ExplainValue(formula: "Z = K ⋆ X + c,  Zᵢⱼ = Σᵤᵥ Kᵤᵥ X₍ᵢ₊ᵤ₎₍ⱼ₊ᵥ₎ + c  (the kernel slides over the image)",
+                             matrix: imageMatrix("Z", z, "i", "j")),
+                ExplainValue(formula: "x = vec(Z), Z's rows one after another: the affine map's input", matrix: vector("x", net.input)),
+            ]
+        }
         for (k, layer) in net.layers.enumerated() {
             let w = names.weight(k), b = names.bias(k), x = names.input(k), z = names.preActivation(k)
             forward.append(ExplainValue(formula: "\(w), the weight (\(layer.weight.shape[0]) outputs × \(layer.weight.shape[1]) inputs)",
@@ -226,6 +237,10 @@ extension ExplainReport {
             g = gz
         }
 
+        if let conv = net.convolution {
+            steps += ExplainReport.convolutionSteps(conv, dLdx: gradientsOfInputs[0], lossOfInput: { loss(from: 0, $0, parameters) })
+        }
+
         // The whole chain in one call: what training does.
         let whole = valueWithGradient(at: [net.input] + parameters) { loss(from: 0, $0[0], Array($0.dropFirst())) }.gradient
         var wholeChain: [ExplainCheck] = []
@@ -240,6 +255,20 @@ extension ExplainReport {
             wholeCheck(step("dL_db\(names.tag(k))"), whole[2 + 2 * k])
         }
         wholeCheck(step("dL_dbeta"), whole[1 + 2 * layerCount])
+        var imageGradient: Tensor<Double>? = nil
+        if let conv = net.convolution {
+            let z = conv.output()
+            let wholeConv = valueWithGradient(at: [conv.image, conv.kernel, Tensor([conv.bias])] + parameters) { p in
+                loss(from: 0, ExplainNetwork.Convolution.apply(p[0], p[1], p[2]).reshaped([z.count]), Array(p.dropFirst(3)))
+            }.gradient
+            wholeChain.append(check(.wholeChain, "valueWithGradient(at: [X, K, c, W, b, …, β]) of the whole network",
+                                    wholeConv[0].scalars, of: step("dL_dX").result))
+            wholeChain.append(check(.wholeChain, "valueWithGradient(at: [X, K, c, W, b, …, β]) of the whole network",
+                                    wholeConv[1].scalars, of: step("dL_dK").result))
+            wholeChain.append(check(.wholeChain, "valueWithGradient(at: [X, K, c, W, b, …, β]) of the whole network",
+                                    wholeConv[2].scalars, of: step("dL_dc").result))
+            imageGradient = step("dL_dX").result.withValues(step("dL_dX").result.values, name: gradientName("X")).asTensor
+        }
 
         // The graph: each edge's value and gradient.
         func edge(_ name: String, _ value: ExplainMatrix, _ gradient: ExplainMatrix?) -> ExplainGraph.Edge {
@@ -272,10 +301,20 @@ extension ExplainReport {
             operation: "cross-entropy", formula: "−log p\(subscripted("", target))",
             sideInputs: [edge("t", vector("t", t), nil)],
             output: edge("L", .scalar("L", lossValue), .scalar(gradientName("L"), 1))))
-        let graph = ExplainGraph(input: edge("x", vector("x", net.input), vector(gradientName("x"), gradientsOfInputs[0], entries: "x")),
-                                 nodes: nodes)
-
+        var graphInput = edge("x", vector("x", net.input), vector(gradientName("x"), gradientsOfInputs[0], entries: "x"))
         var architecture = "x ∈ R\(superscripted(net.inputCount))"
+        if let conv = net.convolution, let imageGradient {
+            let (h, w, kh, kw) = (conv.image.shape[0], conv.image.shape[1], conv.kernel.shape[0], conv.kernel.shape[1])
+            nodes.insert(ExplainGraph.Node(
+                operation: "conv2d", formula: "vec(K ⋆ X + c)",
+                sideInputs: [edge("K", imageMatrix("K", conv.kernel, "u", "v"), step("dL_dK").result),
+                             edge("c", .scalar("c", conv.bias), step("dL_dc").result)],
+                output: graphInput), at: 0)
+            graphInput = edge("X", imageMatrix("X", conv.image, "m", "n"), imageMatrix(gradientName("X"), imageGradient, "m", "n"))
+            architecture = "X ∈ R\(superscripted(h))ˣ\(superscripted(w)) → conv (K: \(kh)×\(kw), c) → x = vec(Z) ∈ R\(superscripted(net.inputCount))"
+        }
+        let graph = ExplainGraph(input: graphInput, nodes: nodes)
+
         for (k, layer) in net.layers.enumerated() {
             architecture += " → affine (\(names.weight(k)): \(layer.weight.shape[0])×\(layer.weight.shape[1]), \(names.bias(k)))"
             if k < layerCount - 1 { architecture += " → \(activation.rawValue)" }
@@ -290,4 +329,91 @@ extension ExplainReport {
 func superscripted(_ n: Int) -> String {
     let digits = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
     return String(n).map { digits[Int(String($0))!] }.joined()
+}
+
+/// A matrix of an image, a kernel or a convolution's output, rows labelled `row`ᵢ and columns `column`ⱼ.
+func imageMatrix(_ name: String, _ t: Tensor<Double>, _ row: String, _ column: String) -> ExplainMatrix {
+    ExplainMatrix(name: name, t, rowLabels: subscriptedLabels(row, t.shape[0]), columnLabels: subscriptedLabels(column, t.shape[1]))
+}
+
+extension ExplainMatrix {
+    /// The values as a [rows, columns] tensor.
+    var asTensor: Tensor<Double> { Tensor(shape: [rows, columns], scalars: values) }
+}
+
+extension ExplainReport {
+    /// The backward steps of the convolution in front of the dense layers, from G = ∂L/∂Z
+    /// (∂L/∂x read back into Z's shape): ∂L/∂K as the correlation of the input with G, ∂L/∂c
+    /// as the sum of G, and ∂L/∂X as the full convolution of G with the kernel (the correlation
+    /// of the zero-padded G with the flipped kernel), each from the conv2d op's pullback and
+    /// checked against its closed form and central differences of L.
+    static func convolutionSteps(_ conv: ExplainNetwork.Convolution, dLdx: Tensor<Double>,
+                                 lossOfInput: @escaping (Tensor<Double>) -> Tensor<Double>) -> [ExplainStep] {
+        let (x, k, c) = (conv.image, conv.kernel, Tensor([conv.bias]))
+        let (h, w, kh, kw) = (x.shape[0], x.shape[1], k.shape[0], k.shape[1])
+        let (oh, ow) = (h - kh + 1, w - kw + 1)
+        let g = dLdx.reshaped([oh, ow])
+        func lossOf(_ x: Tensor<Double>, _ k: Tensor<Double>, _ c: Tensor<Double>) -> Tensor<Double> {
+            lossOfInput(ExplainNetwork.Convolution.apply(x, k, c).reshaped([oh * ow]))
+        }
+        func check(_ kind: ExplainCheck.Kind, _ method: String, _ values: [Double], of result: ExplainMatrix) -> ExplainCheck {
+            let estimate = result.withValues(values, name: result.name)
+            return ExplainCheck(kind: kind, method: method, estimate: estimate, maxAbsError: ExplainMatrix.maxAbsDifference(result, estimate))
+        }
+        let pulled = valueWithPullback(at: [x, k, c]) { ExplainNetwork.Convolution.apply($0[0], $0[1], $0[2]) }.pullback(g)
+        let method = "valueWithPullback(at: [X, K, c]) of conv2d, pulled back from G = ∂L/∂Z"
+        var steps: [ExplainStep] = []
+
+        let dZ = imageMatrix(gradientName("Z"), g, "i", "j")
+        steps.append(ExplainStep(
+            id: "dL_dZ", title: "∂L/∂Z: the affine input's gradient, back in Z's shape",
+            formula: "x = vec(Z)  ⇒  ∂L/∂Zᵢⱼ = ∂L/∂x₍\(ow)ᵢ₊ⱼ₎: the same numbers, read row by row into \(oh)×\(ow)  (call it G)",
+            method: "∂L/∂x from the affine step, reshaped", result: dZ,
+            checks: [check(.finiteDifferences, "central differences of L(Z)",
+                           FiniteDifferences.gradient(of: { lossOfInput($0.reshaped([oh * ow])) }, at: withoutDerivative { conv.output() }).scalars,
+                           of: dZ)]))
+
+        var correlation = [Double](repeating: 0, count: kh * kw)
+        for u in 0..<kh { for v in 0..<kw { for i in 0..<oh { for j in 0..<ow {
+            correlation[u * kw + v] += g.scalars[i * ow + j] * x.scalars[(i + u) * w + j + v]
+        } } } }
+        let dK = imageMatrix(gradientName("K"), pulled[1], "u", "v")
+        steps.append(ExplainStep(
+            id: "dL_dK", title: "∂L/∂K: the correlation of the input with the output gradient",
+            formula: "Zᵢⱼ = Σᵤᵥ Kᵤᵥ X₍ᵢ₊ᵤ₎₍ⱼ₊ᵥ₎ + c  ⇒  ∂L/∂Kᵤᵥ = Σᵢⱼ Gᵢⱼ X₍ᵢ₊ᵤ₎₍ⱼ₊ᵥ₎: G slides over X as K did (\(kh)×\(kw) like K)",
+            method: method, result: dK,
+            checks: [
+                check(.closedForm, "Σᵢⱼ Gᵢⱼ X₍ᵢ₊ᵤ₎₍ⱼ₊ᵥ₎", correlation, of: dK),
+                check(.finiteDifferences, "central differences of L(K)",
+                      FiniteDifferences.gradient(of: { lossOf(x, $0, c) }, at: k).scalars, of: dK),
+            ]))
+
+        let dc = ExplainMatrix.scalar(gradientName("c"), pulled[2].scalars[0])
+        steps.append(ExplainStep(
+            id: "dL_dc", title: "∂L/∂c: the bias reaches every output",
+            formula: "∂Zᵢⱼ/∂c = 1  ⇒  ∂L/∂c = Σᵢⱼ Gᵢⱼ",
+            method: method, result: dc,
+            checks: [
+                check(.closedForm, "Σᵢⱼ Gᵢⱼ", [g.scalars.reduce(0, +)], of: dc),
+                check(.finiteDifferences, "central differences of L(c)",
+                      FiniteDifferences.gradient(of: { lossOf(x, k, $0) }, at: c).scalars, of: dc),
+            ]))
+
+        var full = [Double](repeating: 0, count: h * w)
+        for p in 0..<h { for q in 0..<w { for u in 0..<kh { for v in 0..<kw {
+            let (i, j) = (p - u, q - v)
+            if i >= 0 && i < oh && j >= 0 && j < ow { full[p * w + q] += g.scalars[i * ow + j] * k.scalars[u * kw + v] }
+        } } } }
+        let dX = imageMatrix(gradientName("X"), pulled[0], "m", "n")
+        steps.append(ExplainStep(
+            id: "dL_dX", title: "∂L/∂X: the full convolution of G with the kernel",
+            formula: "∂L/∂Xₘₙ = Σᵤᵥ G₍ₘ₋ᵤ₎₍ₙ₋ᵥ₎ Kᵤᵥ (G = 0 outside): G padded by \(kh - 1)×\(kw - 1) zeros, correlated with the flipped kernel rot180(K) (\(h)×\(w) like X)",
+            method: method, result: dX,
+            checks: [
+                check(.closedForm, "Σᵤᵥ G₍ₘ₋ᵤ₎₍ₙ₋ᵥ₎ Kᵤᵥ", full, of: dX),
+                check(.finiteDifferences, "central differences of L(X)",
+                      FiniteDifferences.gradient(of: { lossOf($0, k, c) }, at: x).scalars, of: dX),
+            ]))
+        return steps
+    }
 }

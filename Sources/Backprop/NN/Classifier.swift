@@ -23,6 +23,12 @@ public struct Classifier: Layer {
     public var isBetaLearnable = false
     /// The input standardisation, fitted on the training split.
     public var standardization: Standardization
+    /// The spec the network was built from (`--arch`), or nil for the MLP of `layerSizes`.
+    /// With a spec, `layerSizes` is [inputs, classes] and `activation` is unused.
+    public let architecture: NetworkArchitecture?
+    /// One example as the network takes it: [C, H, W] for images, [inputs] for feature rows.
+    /// Raw inputs are rows of `inputCount` features, reshaped to this after standardisation.
+    public let inputShape: [Int]
 
     /// A network from its parts; `network` must be Linear/activation alternating per `layerSizes`.
     public init(network: Sequential<Float>, layerSizes: [Int], activation: Activation, beta: Float,
@@ -33,6 +39,42 @@ public struct Classifier: Layer {
         self.activation = activation
         self.beta = Tensor(beta)
         self.standardization = standardization
+        self.architecture = nil
+        self.inputShape = [layerSizes[0]]
+    }
+
+    /// A network built from a spec, from its parts: `network` must be `architecture` built for
+    /// `inputShape` (see `NetworkArchitecture.makeNetwork`).
+    ///
+    /// - Throws: `ModelError.invalidArchitecture` when the spec does not fit the input shape or
+    ///   does not end in one score per class.
+    public init(network: Sequential<Float>, architecture: NetworkArchitecture, inputShape: [Int], beta: Float,
+                standardization: Standardization) throws {
+        let shapes = try architecture.shapes(inputShape: inputShape)
+        guard let output = shapes.last, output.count == 1 else {
+            throw ModelError.invalidArchitecture("the network's output must be one score per class (end with flatten and linear), got \(shapes.last ?? [])")
+        }
+        let features = inputShape.reduce(1, *)
+        require(standardization.featureCount == features, "Classifier: standardisation has \(standardization.featureCount) features for input shape \(inputShape)")
+        self.network = network
+        self.layerSizes = [features, output[0]]
+        self.activation = .relu
+        self.beta = Tensor(beta)
+        self.standardization = standardization
+        self.architecture = architecture
+        self.inputShape = inputShape
+    }
+
+    /// A freshly initialised network built from `architecture` (resolved: every linear layer
+    /// has its width) for examples of `inputShape`, layers drawn in order from `generator`.
+    ///
+    /// - Throws: `ModelError.invalidArchitecture` when the spec does not fit the input shape.
+    public init(architecture: NetworkArchitecture, inputShape: [Int], beta: Float = 1, learnBeta: Bool = false,
+                standardization: Standardization? = nil, seed: UInt64 = 0, generator: inout SeededGenerator) throws {
+        let network = try architecture.makeNetwork(inputShape: inputShape, seed: seed, generator: &generator)
+        try self.init(network: network, architecture: architecture, inputShape: inputShape, beta: beta,
+                      standardization: standardization ?? .identity(featureCount: inputShape.reduce(1, *)))
+        isBetaLearnable = learnBeta
     }
 
     /// A freshly initialised network (layers drawn in order from `generator`).
@@ -64,11 +106,15 @@ public struct Classifier: Layer {
     /// The number of classes.
     public var classCount: Int { layerSizes[layerSizes.count - 1] }
 
-    /// Logits z [n, classes] for standardised inputs [n, inputs].
-    public func logits(standardized x: Tensor<Float>) -> Tensor<Float> { network(x) }
+    /// Logits z [n, classes] for standardised inputs [n, inputs] (reshaped to [n] + `inputShape`
+    /// for a network built from a spec).
+    public func logits(standardized x: Tensor<Float>) -> Tensor<Float> {
+        guard architecture != nil, x.rank == 2 else { return network(x) }
+        return network(x.reshaped([x.shape[0]] + inputShape))
+    }
 
     /// Logits z [n, classes] for raw inputs [n, inputs] (standardised first).
-    public func logits(_ raw: Tensor<Float>) -> Tensor<Float> { network(standardization.apply(raw)) }
+    public func logits(_ raw: Tensor<Float>) -> Tensor<Float> { logits(standardized: standardization.apply(raw)) }
 
     /// softmax(β·z) for raw inputs [n, inputs]: one probability row per input row.
     ///

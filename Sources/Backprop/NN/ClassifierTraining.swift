@@ -2,6 +2,8 @@ import Foundation
 
 /// `backprop train` as a library call: a `Classifier` built from a `TrainingConfiguration` and
 /// trained by the general `Trainer` on a seeded, stratified split of labelled feature rows.
+/// The network is the MLP of `layerSizes`, or the spec in `architecture` (a CNN on rows that
+/// are images of `inputShape`, standardised with one mean and std per channel).
 ///
 /// The data are split (70/10/20 by default), the input standardisation is fitted on the
 /// training rows only and stored in the model, and the network is initialised from
@@ -23,16 +25,29 @@ public struct ClassifierTraining {
 
     /// - Throws: `TrainingError` for an unusable configuration, too little data or more memory
     ///   than the machine has (`TrainingConfiguration.estimatedMemory`), `ModelError` when the
-    ///   layer sizes do not fit the data.
+    ///   layer sizes, the spec or the input shape do not fit the data.
     public init(configuration: TrainingConfiguration, features: Tensor<Float>, labels: [Int], classCount: Int) throws {
         if let problem = configuration.problem() { throw problem }
         guard features.rank == 2, features.shape[0] == labels.count else {
             throw ModelError.inputMismatch(expected: [labels.count], found: Array(features.shape.prefix(1)))
         }
         let sizes = configuration.layerSizes
-        guard sizes[0] == features.shape[1] else { throw ModelError.inputMismatch(expected: [sizes[0]], found: [features.shape[1]]) }
-        guard sizes[sizes.count - 1] >= classCount else {
-            throw ModelError.classCountMismatch(outputs: sizes[sizes.count - 1], classes: classCount)
+        var architecture: NetworkArchitecture? = nil, inputShape = [features.shape[1]]
+        if let spec = configuration.architecture {
+            architecture = try NetworkArchitecture(parsing: spec).resolved(classes: classCount)
+            inputShape = configuration.inputShape ?? inputShape
+            guard inputShape.reduce(1, *) == features.shape[1] else {
+                throw ModelError.inputMismatch(expected: inputShape, found: [features.shape[1]])
+            }
+            guard let outputs = try architecture!.shapes(inputShape: inputShape).last, outputs.count == 1 else {
+                throw ModelError.invalidArchitecture("the network's output must be one score per class (end with flatten and linear)")
+            }
+            guard outputs[0] >= classCount else { throw ModelError.classCountMismatch(outputs: outputs[0], classes: classCount) }
+        } else {
+            guard sizes[0] == features.shape[1] else { throw ModelError.inputMismatch(expected: [sizes[0]], found: [features.shape[1]]) }
+            guard sizes[sizes.count - 1] >= classCount else {
+                throw ModelError.classCountMismatch(outputs: sizes[sizes.count - 1], classes: classCount)
+            }
         }
         if let problem = configuration.memoryProblem(exampleCount: labels.count, featureCount: features.shape[1],
                                                      classCount: classCount) {
@@ -44,9 +59,19 @@ public struct ClassifierTraining {
         let all = try LabeledExamples(inputs: features, labels: labels)
         let train = all.subset(split.train)
         var generator = SeededGenerator(seed: configuration.seed)
-        let classifier = Classifier(layerSizes: sizes, activation: configuration.activation, beta: configuration.beta,
+        let classifier: Classifier
+        if let architecture {
+            // Images: one mean and std per channel; feature rows: per feature, as the MLP.
+            let standardization = inputShape.count == 3 ? Standardization.fittedPerChannel(to: train.inputs, channels: inputShape[0])
+                : .fitted(to: train.inputs)
+            classifier = try Classifier(architecture: architecture, inputShape: inputShape, beta: configuration.beta,
+                                        learnBeta: configuration.learnBeta, standardization: standardization,
+                                        seed: configuration.seed, generator: &generator)
+        } else {
+            classifier = Classifier(layerSizes: sizes, activation: configuration.activation, beta: configuration.beta,
                                     learnBeta: configuration.learnBeta, initializer: configuration.initializer,
                                     standardization: .fitted(to: train.inputs), generator: &generator)
+        }
         let smoothing = Float(configuration.labelSmoothing)
         self.configuration = configuration
         self.split = split
@@ -146,8 +171,9 @@ public struct ClassifierTraining {
         }
         try self.init(configuration: configuration, features: features, labels: labels, classCount: classCount)
         let stored = try Classifier(safeTensors: file, source: source)
-        guard stored.layerSizes == classifier.layerSizes else {
-            throw fail("checkpoint layer sizes \(stored.layerSizes) do not match its configuration \(classifier.layerSizes)")
+        guard stored.layerSizes == classifier.layerSizes, stored.architecture == classifier.architecture,
+              stored.inputShape == classifier.inputShape else {
+            throw fail("checkpoint network \(stored.architecture?.description ?? "\(stored.layerSizes)") does not match its configuration \(classifier.architecture?.description ?? "\(classifier.layerSizes)")")
         }
         guard stored.standardization == classifier.standardization else {
             throw fail("checkpoint was trained on different data (the input standardisation differs)")

@@ -87,6 +87,28 @@ public struct Standardization: Equatable, Sendable {
         return Standardization(mean: mean.map(Float.init), std: std.map(Float.init))
     }
 
+    /// One mean and std per channel of images given as rows [n, C·H·W] (channel c is the
+    /// c-th run of H·W features), each fitted on every value of its channel in the rows, and
+    /// written out per feature — so `apply` and the model file's per-feature arrays serve both.
+    /// A constant channel gets std 1, as a constant feature does in `fitted(to:)`.
+    public static func fittedPerChannel(to features: Tensor<Float>, channels: Int) -> Standardization {
+        require(features.rank == 2 && features.shape[0] > 0 && channels > 0 && features.shape[1] % channels == 0,
+                "Standardization: needs a non-empty [n, C·H·W] matrix for \(channels) channels, got \(features.shape)")
+        let n = features.shape[0], d = features.shape[1], pixels = d / channels
+        var mean = [Float](), std = [Float]()
+        for c in 0..<channels {
+            var sum = 0.0
+            for r in 0..<n { for i in 0..<pixels { sum += Double(features.scalars[r * d + c * pixels + i]) } }
+            let m = sum / Double(n * pixels)
+            var squares = 0.0
+            for r in 0..<n { for i in 0..<pixels { let v = Double(features.scalars[r * d + c * pixels + i]) - m; squares += v * v } }
+            let sd = (squares / Double(n * pixels)).squareRoot()
+            mean += [Float](repeating: Float(m), count: pixels)
+            std += [Float](repeating: Float(sd < 1e-6 * (1 + Swift.abs(m)) ? 1 : sd), count: pixels)
+        }
+        return Standardization(mean: mean, std: std)
+    }
+
     /// The number of features.
     public var featureCount: Int { mean.count }
 

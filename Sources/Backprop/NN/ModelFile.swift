@@ -21,6 +21,11 @@ public enum ModelMetadataKey {
     public static let training = "training"
     /// Where the training data came from (`digits` for the embedded set, else a file name).
     public static let data = "data"
+    /// The network's spec (`NetworkArchitecture.description`), for networks built from one;
+    /// such files have format `"backprop-sequential"` and no `architecture`/`activation` keys.
+    public static let arch = "arch"
+    /// JSON array: the shape of one example, e.g. `[1,28,28]` (with `arch`).
+    public static let inputShape = "input_shape"
 }
 
 extension Classifier {
@@ -33,6 +38,17 @@ extension Classifier {
     /// activation, β and the input standardisation.
     public var modelMetadata: [String: String] {
         var metadata: [String: String] = [:]
+        if let architecture {
+            metadata[ModelMetadataKey.format] = "backprop-sequential"
+            metadata[ModelMetadataKey.arch] = architecture.description
+            metadata[ModelMetadataKey.inputShape] = "[" + inputShape.map(String.init).joined(separator: ",") + "]"
+            let modules = (try? architecture.pytorchModules(inputShape: inputShape)) ?? []
+            metadata[ModelMetadataKey.layers] = "[" + modules.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+            metadata[ModelMetadataKey.beta] = "\(beta.scalar)"
+            metadata[ModelMetadataKey.inputMean] = Self.jsonArray(standardization.mean)
+            metadata[ModelMetadataKey.inputStandardDeviation] = Self.jsonArray(standardization.std)
+            return metadata
+        }
         metadata[ModelMetadataKey.format] = "backprop-mlp"
         metadata[ModelMetadataKey.architecture] = "[" + layerSizes.map(String.init).joined(separator: ",") + "]"
         var modules: [String] = []
@@ -65,6 +81,10 @@ extension Classifier {
     /// - Throws: `DataError` naming `source` for names, shapes or metadata that do not fit.
     public init(safeTensors file: SafeTensors<Float>, source: String, activation fallback: Activation? = nil) throws {
         func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
+        if let spec = file.metadata[ModelMetadataKey.arch] {
+            try self.init(safeTensors: file, source: source, spec: spec)
+            return
+        }
         var weights: [Int: Tensor<Float>] = [:], biases: [Int: Tensor<Float>] = [:]
         for (name, tensor) in file.tensors {
             if name.hasPrefix("optimizer.") || name == "beta" { continue }
@@ -150,6 +170,58 @@ extension Classifier {
         }
         self.init(network: Sequential(layers), layerSizes: sizes, activation: activation, beta: beta,
                   standardization: standardization)
+    }
+
+    /// A network built from the spec in the file's `arch` metadata for its `input_shape`, with
+    /// the file's tensors loaded by name (PyTorch's strict `load_state_dict`; `optimizer.` and
+    /// `beta` entries skipped), β and the input standardisation from the metadata.
+    init(safeTensors file: SafeTensors<Float>, source: String, spec: String) throws {
+        func fail(_ problem: String) -> DataError { DataError(file: source, problem: problem) }
+        let metadata = file.metadata
+        let architecture: NetworkArchitecture
+        do {
+            architecture = try NetworkArchitecture(parsing: spec)
+        } catch {
+            throw fail("metadata arch: \(error)")
+        }
+        guard let shapeText = metadata[ModelMetadataKey.inputShape], let shape = Self.parseArray(shapeText),
+              !shape.isEmpty, shape.allSatisfy({ $0 >= 1 && $0 <= 16_777_216 && $0.rounded() == $0 }) else {
+            throw fail("metadata input_shape must be a JSON array of positive integers, such as [1,28,28]")
+        }
+        let inputShape = shape.map { Int($0) }
+        let features = inputShape.reduce(1, *)
+        var beta: Float = 1
+        if let text = metadata[ModelMetadataKey.beta] {
+            guard let b = Float(text), b.isFinite else { throw fail("metadata beta \"\(text)\" is not a finite number") }
+            beta = b
+        }
+        var standardization = Standardization.identity(featureCount: features)
+        if let meanText = metadata[ModelMetadataKey.inputMean] {
+            guard let mean = Self.parseArray(meanText), mean.count == features, mean.allSatisfy(\.isFinite) else {
+                throw fail("metadata input_mean must be a JSON array of \(features) finite numbers")
+            }
+            standardization.mean = mean.map(Float.init)
+        }
+        if let stdText = metadata[ModelMetadataKey.inputStandardDeviation] {
+            guard let std = Self.parseArray(stdText), std.count == features, std.allSatisfy({ $0.isFinite && $0 != 0 }) else {
+                throw fail("metadata input_std must be a JSON array of \(features) finite non-zero numbers")
+            }
+            standardization.std = std.map(Float.init)
+        }
+        var generator = SeededGenerator(seed: 0)
+        do {
+            try self.init(architecture: architecture, inputShape: inputShape, beta: beta, standardization: standardization,
+                          generator: &generator)
+        } catch {
+            throw fail("metadata arch: \(error)")
+        }
+        var model = network
+        let tensors = file.tensors.filter { !$0.name.hasPrefix("optimizer.") && $0.name != "beta" }
+        try model.load(SafeTensors(tensors: tensors, metadata: [:]), source: source)
+        guard model.stateDict.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+            throw fail("the model contains NaN or infinite values")
+        }
+        network = model
     }
 
     /// Reads a model file (see `init(safeTensors:source:activation:)`).

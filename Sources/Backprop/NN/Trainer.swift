@@ -124,7 +124,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
 /// The loop takes a model, an optimizer, a data set and a loss of (model, batch). Epoch e
 /// shuffles with a generator seeded by (seed, e) alone, so a run resumed from a checkpoint
 /// after epoch e continues exactly as the uninterrupted one. Steps run in
-/// `LearningPhase.training`, evaluations in `.inference`.
+/// `LearningPhase.training`, evaluations in `.inference`; buffers a step updates (batch
+/// normalisation's running statistics, see `BufferUpdates`) are stored after its optimizer step.
 ///
 ///     var trainer = try Trainer(model: model, optimizer: Adam<Float>(learningRate: 1e-3),
 ///                               loop: TrainingLoop(epochs: 10), trainingData: train, validationData: validation)
@@ -195,13 +196,17 @@ public struct Trainer<Model: Module, Data: Dataset> {
         var lossSum = 0.0, seen = 0
         for (s, indices) in batches.enumerated() {
             let batch = trainingData.batch(indices)
+            let bufferUpdates = BufferUpdates()
             var (value, gradients) = withLearningPhase(.training) {
-                valueWithGradient(at: model) { lossOfBatch($0, batch) }
+                BufferUpdates.$recording.withValue(bufferUpdates) {
+                    valueWithGradient(at: model) { lossOfBatch($0, batch) }
+                }
             }
             let v = Double(value.scalar)
             guard v.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, step: s + 1, loss: v, learningRate: lr) }
             if let c = loop.clipNorm { clipByGlobalNorm(&gradients, maxNorm: Scalar(c)) }
             try optimizer.update(&model, along: gradients)
+            model.store(bufferUpdates)   // running statistics of batch normalisation
             lossSum += v * Double(indices.count)
             seen += indices.count
             progress(StepProgress(epoch: epoch + 1, step: s + 1, stepsPerEpoch: batches.count, epochs: loop.epochs,

@@ -32,6 +32,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var clipNorm: Double? = nil
     public var validationFraction = 0.1
     public var testFraction = 0.2
+    /// The network as a spec (`NetworkArchitecture`, every width written out); nil: the MLP of
+    /// `layerSizes` and `activation`.
+    public var architecture: String? = nil
+    /// One example's shape for a spec'd network ([C, H, W] or [features]); nil: [features].
+    public var inputShape: [Int]? = nil
 
     public init() {}
 
