@@ -105,6 +105,16 @@ final class DistributedTraining {
         exit(1)
     }
 
+    /// Without `BACKPROP_THREADS`, each rank gets its share of this machine's cores (the cores
+    /// over the ranks `mpirun` started here, `OMPI_COMM_WORLD_LOCAL_SIZE`), not all of them:
+    /// ranks that each ran one thread per core would fight over the cores.
+    static func shareCores() {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["BACKPROP_THREADS"] == nil,
+              let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 else { return }
+        Backprop.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount / local)
+    }
+
     /// Sends this process's standard output to /dev/null (ranks other than 0).
     static func muteStandardOutput() {
         flushOutput()
@@ -122,6 +132,7 @@ extension Train {
         let launchRank = MPILaunch.detect()?.rank ?? 0
         do { try checkArguments() } catch { try DistributedTraining.failEverywhere(error, launchRank: launchRank) }
         let world = try DistributedTraining.world(launchRank: launchRank)
+        DistributedTraining.shareCores()
         var command = self
         if world.rank == 0 {
             let threads = Backprop.threadCount
@@ -156,6 +167,7 @@ extension BenchCommand {
             try DistributedTraining.failEverywhere(CommandLineError("bench: \(reason)"), launchRank: launchRank)
         }
         let world = try DistributedTraining.world(launchRank: launchRank)
+        DistributedTraining.shareCores()
         if world.rank != 0 { DistributedTraining.muteStandardOutput() }
         AllocatorTuning.retainFreedMemory()
         var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()
