@@ -267,11 +267,18 @@ enum ConvolutionKernels {
         var result = [T](repeating: 0, count: channels)
         gy.withUnsafeBufferPointer { pg in
             guard let gp = pg.baseAddress else { return }
+            // Eight running sums per plane (a single sum waits on each add's latency).
             for n in 0..<batch {
                 for o in 0..<channels {
                     let src = gp + (n * channels + o) * pixels
-                    var total: T = 0
-                    for i in 0..<pixels { total += src[i] }
+                    var lanes = SIMD8<T>()
+                    var i = 0
+                    while i + 8 <= pixels {
+                        lanes += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<T>.self)
+                        i += 8
+                    }
+                    var total = lanes.sum()
+                    while i < pixels { total += src[i]; i += 1 }
                     result[o] += total
                 }
             }

@@ -160,3 +160,29 @@ private func cnnTrainedHere() throws -> Sequential<Float> {
     expectClose(model(try interopInputs()).converted(to: Double.self), tensorFromJSON(torch["outputs"]!), tolerance: 1e-5,
                 "outputs of the CNN saved here, in PyTorch")
 }
+
+/// The 2×2, stride-2 max pooling runs without branches on the data: the same maxima and first
+/// arg-max positions as a plain loop, with ties and NaNs (PyTorch's rule: a NaN always wins).
+@Test func maxPool2x2MatchesAPlainLoopWithTiesAndNaNs() {
+    var rng = SeededGenerator(seed: 4)
+    var x = Tensor<Float>.randomNormal([2, 3, 6, 38], generator: &rng)
+    for i in stride(from: 0, to: x.count, by: 7) { x.scalars[i] = 0.5 }       // ties
+    x.scalars[5] = .nan; x.scalars[38 * 2 + 17] = .nan
+    let (values, indices) = PoolingKernels.maxPool(x.scalars, PoolingGeometry(planes: 6, height: 6, width: 38, kernel: 2, stride: 2, padding: 0))
+    var o = 0
+    for plane in 0..<6 {
+        for oh in 0..<3 {
+            for ow in 0..<19 {
+                var bestIndex = plane * 228 + 2 * oh * 38 + 2 * ow
+                for (r, c) in [(0, 1), (1, 0), (1, 1)] {
+                    let i = plane * 228 + (2 * oh + r) * 38 + 2 * ow + c
+                    let (v, best) = (x.scalars[i], x.scalars[bestIndex])
+                    if v > best || v.isNaN { bestIndex = i }
+                }
+                #expect(Int(indices[o]) == bestIndex, "window \(plane), \(oh), \(ow)")
+                #expect(values[o] == x.scalars[bestIndex] || (values[o].isNaN && x.scalars[bestIndex].isNaN))
+                o += 1
+            }
+        }
+    }
+}
