@@ -2,10 +2,10 @@ import ArgumentParser
 import Backprop
 import Foundation
 
-/// `backprop train`: trains an MLP classifier and reports test accuracy.
+/// `backprop train`: trains a classifier (an MLP, or a network from an `--arch` spec) and reports test accuracy.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train an MLP classifier (default: 64-128-10 ReLU with Adam on the embedded 8×8 digits).",
+        abstract: "Train a classifier: an MLP (default: 64-128-10 ReLU with Adam on the embedded 8×8 digits) or, with --arch, a CNN.",
         discussion: """
         Splits the data (seeded, stratified: 70% train, 10% validation, 20% test), standardises \
         inputs with training-split statistics, trains, and prints test accuracy and a confusion \

@@ -72,21 +72,23 @@ enum ConvolutionKernels {
                     let row = cols + ((c * kh + i) * kw + j) * p
                     let offset = j * g.dilation.width - g.padding.width
                     let valid = validColumns(offset: offset, stride: sW, width: w, outWidth: outW)
+                    // Rows of a few dozen values: plain loops (a memset or memcpy call per
+                    // row segment, often of one value at a padded edge, cost more than the copy).
                     for oh in 0..<outH {
                         let ih = oh * sH - g.padding.height + i * g.dilation.height
                         let dst = row + oh * outW
                         guard ih >= 0 && ih < h else {
-                            dst.update(repeating: 0, count: outW)
+                            for ow in 0..<outW { dst[ow] = 0 }
                             continue
                         }
                         let src = plane + ih * w + offset
-                        if valid.lowerBound > 0 { dst.update(repeating: 0, count: valid.lowerBound) }
+                        for ow in 0..<valid.lowerBound { dst[ow] = 0 }
                         if sW == 1 {
-                            (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                            for ow in valid { dst[ow] = src[ow] }
                         } else {
                             for ow in valid { dst[ow] = src[ow * sW] }
                         }
-                        if valid.upperBound < outW { (dst + valid.upperBound).update(repeating: 0, count: outW - valid.upperBound) }
+                        for ow in valid.upperBound..<outW { dst[ow] = 0 }
                     }
                 }
             }
@@ -215,8 +217,8 @@ enum ConvolutionKernels {
         let size = g.outChannels * k
         let chunks = Swift.max(1, Swift.min(g.batch, weightChunks))
         // Chunk c sums images c·N/chunks ..< (c+1)·N/chunks into partial c; chunk 0 writes the result.
-        var result = [T](repeating: 0, count: size)
-        if g.batch == 0 { return result }
+        if g.batch == 0 { return [T](repeating: 0, count: size) }
+        var result = [T](unsafeUninitializedCapacity: size) { _, initialized in initialized = size }   // every entry written below
         let threads = threadCount
         let workers = g.multiplyAdds < parallelThreshold ? 1 : Swift.min(threads, chunks)
         let gemmThreads = workers == 1 && g.multiplyAdds >= parallelThreshold ? threads : 1
@@ -267,11 +269,18 @@ enum ConvolutionKernels {
         var result = [T](repeating: 0, count: channels)
         gy.withUnsafeBufferPointer { pg in
             guard let gp = pg.baseAddress else { return }
+            // Eight running sums per plane (a single sum waits on each add's latency).
             for n in 0..<batch {
                 for o in 0..<channels {
                     let src = gp + (n * channels + o) * pixels
-                    var total: T = 0
-                    for i in 0..<pixels { total += src[i] }
+                    var lanes = SIMD8<T>()
+                    var i = 0
+                    while i + 8 <= pixels {
+                        lanes += UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<T>.self)
+                        i += 8
+                    }
+                    var total = lanes.sum()
+                    while i < pixels { total += src[i]; i += 1 }
                     result[o] += total
                 }
             }

@@ -38,33 +38,52 @@ enum PoolingKernels {
     }
 
     /// The maximum of each window and the flat index into x of its first occurrence (row-major
-    /// within the window). A NaN in a window makes its maximum NaN.
+    /// within the window). A NaN in a window makes its maximum NaN (and its index the last
+    /// NaN's, as PyTorch).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func maxPool<T: TensorScalar>(_ x: [T], _ g: PoolingGeometry) -> (values: [T], indices: [Int32]) {
         let count = g.planes * g.outPixels
-        var values = [T](repeating: 0, count: count)
-        var indices = [Int32](repeating: 0, count: count)
-        x.withUnsafeBufferPointer { px in
-            values.withUnsafeMutableBufferPointer { pv in
-                indices.withUnsafeMutableBufferPointer { pi in
+        let (outH, outW, h, w) = (g.outHeight, g.outWidth, g.height, g.width)
+        let (kh, kw, sH, sW, pH, pW) = (g.kernel.height, g.kernel.width, g.stride.height, g.stride.width, g.padding.height, g.padding.width)
+        // Every window writes its value and index: no need to clear the arrays first.
+        var indices: [Int32] = []
+        let values = [T](unsafeUninitializedCapacity: count) { pv, valuesInitialized in
+            indices = [Int32](unsafeUninitializedCapacity: count) { pi, indicesInitialized in
+                x.withUnsafeBufferPointer { px in
                     guard let xp = px.baseAddress, let vp = pv.baseAddress, let ip = pi.baseAddress else { return }
                     forEachPlaneRange(g) { planes in
                         for plane in planes {
-                            let base = plane * g.inPixels
-                            var o = plane * g.outPixels
-                            for oh in 0..<g.outHeight {
-                                let rows = g.rows(oh)
-                                for ow in 0..<g.outWidth {
-                                    let columns = g.columns(ow)
-                                    var best = -T.infinity, bestIndex = base + rows.lowerBound * g.width + columns.lowerBound
-                                    search: for r in rows {
-                                        for c in columns {
-                                            let i = base + r * g.width + c
-                                            let v = xp[i]
-                                            if v > best { best = v; bestIndex = i }
-                                            if v.isNaN { best = v; bestIndex = i; break search }
+                            let base = plane * h * w
+                            var o = plane * outH * outW
+                            if kh == 2 && kw == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 {
+                                for oh in 0..<outH {
+                                    maxPool2x2Row(xp + base + 2 * oh * w, end: xp + x.count, rowIndex: base + 2 * oh * w, width: w, outWidth: outW,
+                                                  values: vp + o, indices: ip + o)
+                                    o += outW
+                                }
+                                continue
+                            }
+                            for oh in 0..<outH {
+                                let r0 = oh * sH - pH
+                                let rLow = Swift.max(r0, 0), rHigh = Swift.min(r0 + kh, h)
+                                for ow in 0..<outW {
+                                    let c0 = ow * sW - pW
+                                    let cLow = Swift.max(c0, 0), cHigh = Swift.min(c0 + kw, w)
+                                    var bestIndex = base + rLow * w + cLow
+                                    var best = xp[bestIndex]
+                                    var r = rLow
+                                    while r < rHigh {
+                                        let rowStart = base + r * w
+                                        var c = cLow
+                                        while c < cHigh {
+                                            let v = xp[rowStart + c]
+                                            let take = takes(v, over: best)
+                                            best = take ? v : best
+                                            bestIndex = take ? rowStart + c : bestIndex
+                                            c += 1
                                         }
+                                        r += 1
                                     }
                                     vp[o] = best
                                     ip[o] = Int32(truncatingIfNeeded: bestIndex)
@@ -74,9 +93,108 @@ enum PoolingKernels {
                         }
                     }
                 }
+                indicesInitialized = count
             }
+            valuesInitialized = count
         }
         return (values, indices)
+    }
+
+    /// One output row of a 2×2, stride-2 max pooling over input rows `top` and `top + width`,
+    /// without branches on the data (a comparison of random values is mispredicted half the
+    /// time, which cost more than the loads). `rowIndex` is the flat index of `top`.
+    @inline(__always)
+    static func maxPool2x2Row<T: TensorScalar>(_ top: UnsafePointer<T>, end: UnsafePointer<T>, rowIndex: Int, width w: Int,
+                                               outWidth: Int, values: UnsafeMutablePointer<T>, indices: UnsafeMutablePointer<Int32>) {
+        var start = 0
+        if T.self == Float.self {
+            start = maxPool2x2RowFloat(UnsafeRawPointer(top).assumingMemoryBound(to: Float.self),
+                                       end: UnsafeRawPointer(end).assumingMemoryBound(to: Float.self), rowIndex: rowIndex, width: w,
+                                       outWidth: outWidth, values: UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self),
+                                       indices: indices)
+        }
+        let bottom = top + w
+        for ow in start..<outWidth {
+            let c = 2 * ow
+            var best = top[c], offset = 0
+            let v1 = top[c + 1], v2 = bottom[c], v3 = bottom[c + 1]
+            var take = takes(v1, over: best)
+            best = take ? v1 : best; offset = take ? 1 : offset
+            take = takes(v2, over: best)
+            best = take ? v2 : best; offset = take ? w : offset
+            take = takes(v3, over: best)
+            best = take ? v3 : best; offset = take ? w + 1 : offset
+            values[ow] = best
+            indices[ow] = Int32(truncatingIfNeeded: rowIndex + c + offset)
+        }
+    }
+
+    /// The Float row eight windows at a time (the even and odd columns of 16 inputs per row as
+    /// two vectors, a last partial block through a padded copy), so no comparison of the data
+    /// becomes a branch: a comparison of random values is mispredicted half the time, and the
+    /// compiler turns scalar selects in a loop into branches. Returns the windows it did (all).
+    @inline(__always)
+    static func maxPool2x2RowFloat(_ top: UnsafePointer<Float>, end: UnsafePointer<Float>, rowIndex: Int, width w: Int,
+                                   outWidth: Int, values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
+        guard rowIndex + 2 * outWidth + w < Int(Int32.max) else { return 0 }
+        let bottom = top + w
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        @inline(__always) func block(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ ow: Int) -> (SIMD8<Float>, SIMD8<Int32>) {
+            var best = a.evenHalf
+            var offset = SIMD8<Int32>(repeating: 0)
+            // A later candidate wins when larger, or NaN (PyTorch's rule).
+            var candidate = a.oddHalf
+            var take = (candidate .> best) .| (candidate .!= candidate)
+            best.replace(with: candidate, where: take)
+            offset.replace(with: 1, where: take)
+            candidate = b.evenHalf
+            take = (candidate .> best) .| (candidate .!= candidate)
+            best.replace(with: candidate, where: take)
+            offset.replace(with: Int32(w), where: take)
+            candidate = b.oddHalf
+            take = (candidate .> best) .| (candidate .!= candidate)
+            best.replace(with: candidate, where: take)
+            offset.replace(with: Int32(w + 1), where: take)
+            return (best, SIMD8<Int32>(repeating: Int32(rowIndex + 2 * ow)) &+ lanes &+ offset)
+        }
+        var ow = 0
+        while ow + 8 <= outWidth {
+            let (best, index) = block(UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD16<Float>.self),
+                                      UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD16<Float>.self), ow)
+            UnsafeMutableRawPointer(values + ow).storeBytes(of: best, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(indices + ow).storeBytes(of: index, as: SIMD8<Int32>.self)
+            ow += 8
+        }
+        let rest = outWidth - ow
+        guard rest > 0 else { return outWidth }
+        let (best, index): (SIMD8<Float>, SIMD8<Int32>)
+        if bottom + 2 * ow + 16 <= end {
+            // Whole vectors: the lanes past the row read the next row or plane and are dropped.
+            (best, index) = block(UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD16<Float>.self),
+                                  UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD16<Float>.self), ow)
+        } else {
+            // At the end of the tensor: through a padded copy.
+            (best, index) = withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffer in
+                let p = buffer.baseAddress!
+                p.initialize(repeating: -.infinity, count: 32)
+                (p).update(from: top + 2 * ow, count: 2 * rest)
+                (p + 16).update(from: bottom + 2 * ow, count: 2 * rest)
+                return block(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self),
+                             UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self), ow)
+            }
+        }
+        for l in 0..<rest {
+            values[ow + l] = best[l]
+            indices[ow + l] = index[l]
+        }
+        return outWidth
+    }
+
+    /// Whether a later value `v` of a window replaces the maximum so far: larger, or NaN
+    /// (PyTorch's rule, so a NaN anywhere in the window is the result).
+    @inline(__always)
+    static func takes<T: TensorScalar>(_ v: T, over best: T) -> Bool {
+        (v > best) != (v != v)   // the two never hold together; `!=` evaluates both, so no branch
     }
 
     /// y[o] = x[indices[o]].

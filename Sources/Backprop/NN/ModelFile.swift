@@ -189,7 +189,18 @@ extension Classifier {
             throw fail("metadata input_shape must be a JSON array of positive integers, such as [1,28,28]")
         }
         let inputShape = shape.map { Int($0) }
-        let features = inputShape.reduce(1, *)
+        let features = inputShape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+        guard features <= 1 << 26 else { throw fail("metadata input_shape \(inputShape) has more than \(1 << 26) values per example") }
+        // Nothing is allocated for a spec that the file's tensors cannot fill.
+        let stored = file.tensors.filter { !$0.name.hasPrefix("optimizer.") && $0.name != "beta" }.reduce(0) { $0 + $1.tensor.count }
+        do {
+            let needed = try architecture.stateCount(inputShape: inputShape)
+            guard needed == stored else {
+                throw fail("the spec in metadata arch needs \(needed) values for input shape \(inputShape), but the file holds \(stored)")
+            }
+        } catch let error as ModelError {
+            throw fail("metadata arch: \(error)")
+        }
         var beta: Float = 1
         if let text = metadata[ModelMetadataKey.beta] {
             guard let b = Float(text), b.isFinite else { throw fail("metadata beta \"\(text)\" is not a finite number") }

@@ -267,6 +267,30 @@ public struct NetworkArchitecture: Equatable, Sendable, CustomStringConvertible 
         return shapes
     }
 
+    /// The number of scalars in the state dict of the network for `inputShape` (parameters and
+    /// buffers), computed from the spec alone — so a file's claim can be checked before anything
+    /// is allocated.
+    public func stateCount(inputShape: [Int]) throws -> Int {
+        let shapes = try self.shapes(inputShape: inputShape)
+        var total = 0
+        for (i, layer) in layers.enumerated() {
+            let shape = shapes[i]
+            let count: Int
+            switch layer {
+            case let .conv(out, kernel, _, _, _, groups, bias):
+                count = out * (shape[0] / groups) * kernel.height * kernel.width + (bias ? out : 0)
+            case let .linear(outputs): count = shape[0] * (outputs ?? 0) + (outputs ?? 0)
+            case .batchNorm: count = 4 * shape[0] + 1
+            case .layerNorm: count = 2 * shape.reduce(1, *)
+            default: count = 0
+            }
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { throw ModelError.invalidArchitecture("the network has too many parameters") }
+            total = sum
+        }
+        return total
+    }
+
     /// The network for one input shape, initialised in layer order from `generator` (PyTorch's
     /// default initialisation for every layer; dropout layer i is seeded with `seed + i`).
     ///

@@ -148,26 +148,52 @@ private func cnnTrainedHere() throws -> Sequential<Float> {
 @Test func cnnSavedHereLoadsIntoPyTorchWithTheSameOutputs() throws {
     let model = try cnnTrainedHere()
     #expect(model.namedBuffers["12.num_batches_tracked"]!.scalar == 5)
-    let written = try model.safeTensors(metadata: [:]).encoded()
     if ProcessInfo.processInfo.environment["BACKPROP_REGENERATE_FIXTURES"] != nil {
+        let written = try model.safeTensors(metadata: [:]).encoded()
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/cnn_here.safetensors")
         try written.write(to: source)
     }
-    // The file PyTorch checked was written by this code from these steps. Its bytes depend on
-    // the kernels' instruction set (two training steps in Float round differently with and
-    // without FMA), so it is compared by value: each tensor within 1e-4·(1 + |value|), the
-    // reach of a few Float roundings through two SGD steps, far below any layout error (a
-    // transposed or misnamed tensor differs by O(1)). Regenerate with
-    // BACKPROP_REGENERATE_FIXTURES=1 swift test --filter cnnSavedHere, then
-    // make_cnn_model.py --check it --write.
-    var committed = interopCNN()
-    try committed.load(contentsOf: fixtureURL("cnn_here.safetensors").path)
-    #expect(committed.stateDict.names == model.stateDict.names)
-    for ((name, a), b) in zip(committed.stateDict, model.stateDict.tensors) {
-        expectClose(a, b, tolerance: 1e-4, "cnn_here.safetensors \(name)")
+    // The file PyTorch checked was written by this code from the same two steps. Its bytes
+    // depend on the GEMM backend's rounding (the Swift kernels, the AVX2 kernels with FMA, or a
+    // system BLAS), so the tensors are compared: each within 1e-4·(1 + |value|), the reach of a
+    // few Float roundings through two SGD steps, far below any layout error (O(1)).
+    let committed = try SafeTensors<Float>(contentsOf: fixtureURL("cnn_here.safetensors").path)
+    #expect(Set(committed.names) == Set(model.stateDict.names),
+            "cnn_here.safetensors is stale: BACKPROP_REGENERATE_FIXTURES=1 swift test --filter cnnSavedHere, then make_cnn_model.py --check it --write")
+    for (name, tensor) in model.stateDict {
+        expectClose(tensor.converted(to: Double.self), try #require(committed[name]).converted(to: Double.self), tolerance: 1e-4, name)
     }
+    // ... and PyTorch's outputs from it are ours.
+    var loaded = interopCNN()
+    try loaded.load(committed, source: "cnn_here.safetensors")
     let torch = try loadJSONFixture("cnn_here.json")
-    expectClose(model(try interopInputs()).converted(to: Double.self), tensorFromJSON(torch["outputs"]!), tolerance: 1e-5,
+    expectClose(loaded(try interopInputs()).converted(to: Double.self), tensorFromJSON(torch["outputs"]!), tolerance: 1e-5,
                 "outputs of the CNN saved here, in PyTorch")
+}
+
+/// The 2×2, stride-2 max pooling runs without branches on the data: the same maxima and first
+/// arg-max positions as a plain loop, with ties and NaNs (PyTorch's rule: a NaN always wins).
+@Test func maxPool2x2MatchesAPlainLoopWithTiesAndNaNs() {
+    var rng = SeededGenerator(seed: 4)
+    var x = Tensor<Float>.randomNormal([2, 3, 6, 38], generator: &rng)
+    for i in stride(from: 0, to: x.count, by: 7) { x.scalars[i] = 0.5 }       // ties
+    x.scalars[5] = .nan; x.scalars[38 * 2 + 17] = .nan
+    let (values, indices) = PoolingKernels.maxPool(x.scalars, PoolingGeometry(planes: 6, height: 6, width: 38, kernel: 2, stride: 2, padding: 0))
+    var o = 0
+    for plane in 0..<6 {
+        for oh in 0..<3 {
+            for ow in 0..<19 {
+                var bestIndex = plane * 228 + 2 * oh * 38 + 2 * ow
+                for (r, c) in [(0, 1), (1, 0), (1, 1)] {
+                    let i = plane * 228 + (2 * oh + r) * 38 + 2 * ow + c
+                    let (v, best) = (x.scalars[i], x.scalars[bestIndex])
+                    if v > best || v.isNaN { bestIndex = i }
+                }
+                #expect(Int(indices[o]) == bestIndex, "window \(plane), \(oh), \(ow)")
+                #expect(values[o] == x.scalars[bestIndex] || (values[o].isNaN && x.scalars[bestIndex].isNaN))
+                o += 1
+            }
+        }
+    }
 }

@@ -108,7 +108,14 @@ func architectureSpecErrorsNameTheLayer(_ spec: String, _ fragment: String) {
             return ""
         } catch { return "\(error)" }
     }
-    #expect(problem().contains("m.safetensors") && problem().contains("missing \"0.weight\""))
+    // The spec is checked against the file's tensors before anything is allocated.
+    #expect(problem().contains("m.safetensors") && problem().contains("needs 1490 values for input shape [1, 8, 8], but the file holds 0"))
+    metadata["arch"] = "conv 100000 3, flatten, linear 10"
+    #expect(problem().contains("needs") && problem().contains("but the file holds 0"))
+    metadata["input_shape"] = "[1,100000,100000]"
+    #expect(problem().contains("more than 67108864 values per example"))
+    metadata["input_shape"] = "[1,8,8]"
+    metadata["arch"] = "conv 4 3, flatten, linear 10"
     metadata["arch"] = "conv 4 three"
     #expect(problem().contains("metadata arch: invalid architecture: layer 1"))
     metadata["arch"] = "conv 4 3, flatten, linear 10"
