@@ -2,25 +2,33 @@
 
 /// max(x, 0), elementwise (PyTorch `nn.ReLU`).
 public struct ReLU<Scalar: TensorScalar>: ParameterlessLayer {
+    /// A ReLU layer.
     public init() {}
+    /// max(x, 0) for each element of x (any shape); the derivative is 1 where x > 0, else 0.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.relu() }
 }
 
 /// tanh x, elementwise (PyTorch `nn.Tanh`).
 public struct Tanh<Scalar: TensorScalar>: ParameterlessLayer {
+    /// A tanh layer.
     public init() {}
+    /// tanh x for each element of x (any shape); derivative 1 − tanh² x.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.tanh() }
 }
 
 /// σ(x) = 1/(1 + e^{−x}), elementwise (PyTorch `nn.Sigmoid`).
 public struct Sigmoid<Scalar: TensorScalar>: ParameterlessLayer {
+    /// A sigmoid layer.
     public init() {}
+    /// σ(x) for each element of x (any shape); derivative σ(x)(1 − σ(x)).
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.sigmoid() }
 }
 
 /// x·Φ(x), the exact (erf) GELU, elementwise (PyTorch `nn.GELU()` default).
 public struct GELU<Scalar: TensorScalar>: ParameterlessLayer {
+    /// A GELU layer (the exact, erf form).
     public init() {}
+    /// x·Φ(x) for each element of x (any shape), Φ the standard normal CDF.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.gelu() }
 }
 
@@ -35,6 +43,8 @@ public struct Softmax<Scalar: TensorScalar>: Layer {
     /// Whether β is trained (a parameter).
     public let isBetaLearnable: Bool
 
+    /// A softmax with inverse temperature β = `inverseTemperature` (default 1), trained when
+    /// `learnable` (default false).
     public init(inverseTemperature beta: Scalar = 1, learnable: Bool = false) {
         self.beta = Tensor(beta)
         self.isBetaLearnable = learnable
@@ -46,6 +56,8 @@ public struct Softmax<Scalar: TensorScalar>: Layer {
         if isBetaLearnable { visitor.parameter("beta", &beta) }
     }
 
+    /// softmax(βx) along the last axis of x (any rank ≥ 1), same shape out: each row's exponentials
+    /// e^{βxᵢ} over their sum.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         x.softmax(inverseTemperature: beta)
     }
@@ -54,6 +66,7 @@ public struct Softmax<Scalar: TensorScalar>: Layer {
 /// The activations a multilayer perceptron can use between its linear layers, by the name the
 /// command line and model files use.
 public enum Activation: String, CaseIterable, Sendable {
+    /// `ReLU`, `Tanh`, `Sigmoid` and `GELU`; the raw value is the name (`"relu"`, …).
     case relu, tanh, sigmoid, gelu
 
     /// The layer for this activation.

@@ -19,12 +19,15 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         case decoupled(Scalar)
     }
 
+    /// η, the step size (default 10⁻³).
     public var learningRate: Scalar
     /// β₁, β₂: the moment decay rates.
     public var beta1: Scalar, beta2: Scalar
     /// ε, added to the denominator.
     public var epsilon: Scalar
+    /// λ and how it enters the update: `.l2` for Adam, `.decoupled` for AdamW.
     public var weightDecay: WeightDecay
+    /// t, the number of updates so far (the bias corrections use t + 1 for the next one).
     public private(set) var step = 0
     /// m and v per parameter name (empty until the first step).
     var firstMoments = NamedTensors<Scalar>(), secondMoments = NamedTensors<Scalar>()
@@ -35,6 +38,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.init(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: .l2(weightDecay))
     }
 
+    /// Adam or AdamW with every hyperparameter given, the kind of weight decay included.
     public init(learningRate: Scalar, beta1: Scalar, beta2: Scalar, epsilon: Scalar, weightDecay: WeightDecay) {
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -49,6 +53,10 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: .decoupled(weightDecay))
     }
 
+    /// One Adam step at t = `step` + 1 on every parameter of `model` (see the type's formulas); m and
+    /// v start at zero on a parameter's first step.
+    /// - Throws: `OptimizerError`, before anything changes, when the gradients' names or shapes do not
+    ///   match the model's parameters.
     public mutating func update<Model: Module<Scalar>>(_ model: inout Model, along gradients: NamedTensors<Scalar>) throws {
         let t = Scalar(step + 1)
         let (lr, b1, b2, eps) = (learningRate, beta1, beta2, epsilon)
@@ -74,10 +82,15 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         step += 1
     }
 
+    /// m and v of every parameter updated so far, as `"exp_avg.<name>"` then `"exp_avg_sq.<name>"`
+    /// (PyTorch's state names).
     public var state: NamedTensors<Scalar> {
         NamedTensors(Self.stateEntries("exp_avg", firstMoments) + Self.stateEntries("exp_avg_sq", secondMoments))
     }
 
+    /// Restores m and v of every parameter of `model` and the step count t = `step`; at step 0 the
+    /// state must be empty.
+    /// - Throws: `OptimizerError` when a moment is missing, unexpected or has the wrong shape.
     public mutating func loadState(_ state: NamedTensors<Scalar>, step: Int, for model: some Module<Scalar>) throws {
         let kinds = step > 0 ? ["exp_avg", "exp_avg_sq"] : []
         try Self.rejectUnexpectedState(state, kinds: kinds, for: model)

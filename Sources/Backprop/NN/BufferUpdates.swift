@@ -18,6 +18,7 @@ import Synchronization
 public final class BufferUpdates: Sendable {
     private let pending = Mutex<[Int: [String: any Sendable]]>([:])
 
+    /// An empty set of updates, to record a step's into.
     public init() {}
 
     /// The updates being recorded on this task, if any.

@@ -10,6 +10,7 @@
 ///     let model = Classifier(layerSizes: [64, 128, 10], activation: .relu, generator: &rng)
 ///     let labels = try model.predict(features)   // [Int], one per row
 public struct Classifier: Layer {
+    /// A classifier computes in `Float`.
     public typealias Scalar = Float
     /// Linear layers at even indices, activations between them (PyTorch `nn.Sequential` layout).
     public var network: Sequential<Float>
@@ -93,6 +94,7 @@ public struct Classifier: Layer {
         isBetaLearnable = learnBeta
     }
 
+    /// Declares the network's tensors (`"0.weight"`, `"0.bias"`, …), then `"beta"` when β is learned.
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Float>) {
         network.visitTensors(with: &visitor)
         if isBetaLearnable { visitor.parameter("beta", &beta) }

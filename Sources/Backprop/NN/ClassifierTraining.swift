@@ -14,14 +14,19 @@ import Foundation
 ///     try run.trainer.fit()
 ///     let report = run.evaluate(.test)
 public struct ClassifierTraining {
+    /// The settings of the run: network, optimizer, loop and split.
     public let configuration: TrainingConfiguration
+    /// Which rows of the data are for training, validation and test.
     public let split: DataSplit
     /// The general loop, training `trainer.model`.
     public var trainer: Trainer<Classifier, LabeledExamples<Float>>
     let test: LabeledExamples<Float>
 
     /// The parts of the data set a report can be about.
-    public enum Part: String, Sendable { case train, validation, test }
+    public enum Part: String, Sendable {
+        /// The rows trained on, the rows evaluated after each epoch, and the held-out test rows.
+        case train, validation, test
+    }
 
     /// - Throws: `TrainingError` for an unusable configuration, too little data or more memory
     ///   than the machine has (`TrainingConfiguration.estimatedMemory`), `ModelError` when the

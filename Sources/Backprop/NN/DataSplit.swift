@@ -4,8 +4,11 @@
 /// (up to rounding) the class balance of the whole set. The same labels and seed always give
 /// the same split. Index lists are sorted ascending.
 public struct DataSplit: Equatable, Sendable {
+    /// The indices of the training examples, ascending.
     public var train: [Int]
+    /// The indices of the validation examples, ascending.
     public var validation: [Int]
+    /// The indices of the test examples, ascending.
     public var test: [Int]
 
     /// Splits examples `0..<labels.count` by class: ⌊n·testFraction⌉ of each class's n examples
@@ -58,9 +61,14 @@ public func shuffledBatches(count: Int, batchSize: Int, generator: inout SeededG
 /// such as the always-blank corner pixels of the digits) gets std = 1, so it maps to 0 instead
 /// of dividing by zero. The same formula applied by hand in PyTorch gives the same inputs.
 public struct Standardization: Equatable, Sendable {
+    /// The mean of each feature over the training rows.
     public var mean: [Float]
+    /// The population standard deviation of each feature over the training rows (1 for a constant
+    /// feature).
     public var std: [Float]
 
+    /// The map x′ = (x − mean)/std with the given per-feature values; `mean` and `std` must have the
+    /// same count, or the initialiser stops with a message.
     public init(mean: [Float], std: [Float]) {
         require(mean.count == std.count, "Standardization: \(mean.count) means for \(std.count) deviations")
         self.mean = mean

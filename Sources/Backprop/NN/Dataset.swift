@@ -15,7 +15,9 @@ public protocol Dataset: Sendable {
 ///
 /// `inputs` has the examples along its first axis ([N, features], or [N, C, H, W] for images).
 public struct LabeledExamples<Scalar: TensorScalar>: Dataset {
+    /// The examples along the first axis: [N, …].
     public var inputs: Tensor<Scalar>
+    /// The class of each example, N of them.
     public var labels: [Int]
 
     /// - Throws: `ModelError.inputMismatch` when the inputs do not hold one example per label.
@@ -27,8 +29,10 @@ public struct LabeledExamples<Scalar: TensorScalar>: Dataset {
         self.labels = labels
     }
 
+    /// N, the number of examples.
     public var count: Int { labels.count }
 
+    /// The rows of `inputs` at `indices` ([B, …]) with their labels, in the order of `indices`.
     public func batch(_ indices: [Int]) -> LabeledBatch<Scalar> {
         LabeledBatch(inputs: inputs.gatheringRows(indices), labels: indices.map { labels[$0] })
     }
@@ -51,6 +55,7 @@ public struct LabeledBatch<Scalar: TensorScalar>: Sendable {
     /// B class labels.
     public var labels: [Int]
 
+    /// A batch of inputs [B, …] and their B labels (not checked against each other).
     public init(inputs: Tensor<Scalar>, labels: [Int]) {
         self.inputs = inputs
         self.labels = labels

@@ -8,6 +8,7 @@
 ///
 ///     let y = withLearningPhase(.training) { model(x) }   // dropout active
 public enum LearningPhase: Sendable, Equatable {
+    /// Training (batch statistics, dropout active) or inference (running statistics, no dropout).
     case training, inference
 
     /// The phase of the current task (`.inference` unless inside `withLearningPhase`).

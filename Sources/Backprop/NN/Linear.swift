@@ -35,11 +35,13 @@ public struct Linear<Scalar: TensorScalar>: Layer {
     /// The number of outputs.
     public var outputCount: Int { weight.shape[0] }
 
+    /// Declares `weight` and then `bias` as parameters (PyTorch's `state_dict` order).
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
         visitor.parameter("weight", &weight)
         visitor.parameter("bias", &bias)
     }
 
+    /// y = x·Wᵀ + b: x [in] → [out], or [B, in] → [B, out].
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         .affine(x, weight: weight, bias: bias)
     }

@@ -10,8 +10,11 @@
 public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     /// One tensor whose shape is not the model's.
     public struct ShapeMismatch: Equatable, Sendable {
+        /// The tensor's name, as in the state dict (`"0.weight"`).
         public var name: String
+        /// The model's shape for it.
         public var expected: [Int]
+        /// The shape given.
         public var found: [Int]
     }
 
@@ -27,6 +30,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A model description that cannot be built (layer sizes that are not positive, …).
     case invalidArchitecture(String)
 
+    /// The error as one sentence, e.g. "the model has 10 outputs, but the data have 3 classes".
     public var description: String {
         switch self {
         case let .stateDictMismatch(missing, unexpected, misshaped):
@@ -62,6 +66,7 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// A saved state buffer whose shape is not its parameter's.
     case stateShape(name: String, expected: [Int], found: [Int])
 
+    /// The error as one sentence, e.g. "no gradient for parameter "0.weight"".
     public var description: String {
         switch self {
         case let .missingGradient(name): return "no gradient for parameter \"\(name)\""

@@ -21,6 +21,7 @@
 /// gives the names `scale`, `shift`, `body.0.weight`, … in declaration order. Modules are
 /// values (`Sendable`): a copy is an independent model, and tensors are copy-on-write.
 public protocol Module<Scalar>: Sendable {
+    /// The scalar type of the module's tensors (`Float` or `Double`).
     associatedtype Scalar: TensorScalar
     /// Presents every parameter, buffer and submodule to `visitor`, each once and always in the
     /// same order. The visitor may replace tensors (with the same shapes).
@@ -40,6 +41,7 @@ public enum TensorRole: Sendable, Equatable {
 /// Implement `visit(_:name:role:)`; the module path (`enterModule`/`leaveModule`) is tracked
 /// in `path`, so `qualifiedName(_:)` gives PyTorch's dotted name (`"2.body.0.weight"`).
 public protocol TensorVisitor<Scalar> {
+    /// The scalar type of the tensors the visitor walks.
     associatedtype Scalar: TensorScalar
     /// The names of the enclosing modules, outermost first.
     var path: ModulePath { get set }
@@ -52,6 +54,7 @@ public struct ModulePath: Sendable, Equatable {
     /// Outermost first.
     public private(set) var components: [String] = []
 
+    /// The path of the outermost module (no components).
     public init() {}
 
     /// Enters the submodule `name`.

@@ -32,8 +32,11 @@ public struct NamedTensors<Scalar: TensorScalar>: Sendable, RandomAccessCollecti
         self.init(names: pairs.map(\.name), tensors: pairs.map(\.tensor))
     }
 
+    /// The position of the first (name, tensor) pair, 0.
     public var startIndex: Int { 0 }
+    /// The number of tensors: the position after the last.
     public var endIndex: Int { names.count }
+    /// The (name, tensor) pair at `position`, in insertion order.
     public subscript(position: Int) -> (name: String, tensor: Tensor<Scalar>) { (names[position], tensors[position]) }
 
     /// The tensor named `name`, or nil. Setting a new name appends it; setting nil removes it.
@@ -66,6 +69,7 @@ public struct NamedTensors<Scalar: TensorScalar>: Sendable, RandomAccessCollecti
         return copy
     }
 
+    /// The same names in the same order, with equal tensors (shapes and scalars).
     public static func == (lhs: NamedTensors, rhs: NamedTensors) -> Bool {
         lhs.names == rhs.names && lhs.tensors == rhs.tensors
     }

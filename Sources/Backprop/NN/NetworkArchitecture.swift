@@ -25,16 +25,25 @@ import Foundation
 public struct NetworkArchitecture: Equatable, Sendable, CustomStringConvertible {
     /// One layer of a spec.
     public enum LayerSpec: Equatable, Sendable {
+        /// `conv`: a `Conv2d` with `outChannels` outputs (its inputs follow from the previous layer).
         case conv(outChannels: Int, kernel: Size2D, stride: Size2D, padding: Size2D, dilation: Size2D, groups: Int, bias: Bool)
+        /// `maxpool`: a `MaxPool2d`.
         case maxPool(kernel: Size2D, stride: Size2D, padding: Size2D)
+        /// `avgpool`: an `AvgPool2d`.
         case avgPool(kernel: Size2D, stride: Size2D, padding: Size2D)
+        /// `gap`: a `GlobalAvgPool2d`, [C, H, W] → [C, 1, 1].
         case globalAvgPool
+        /// `flatten`: a `Flatten` of every axis of an example into one.
         case flatten
         /// nil: the class count.
         case linear(outputs: Int?)
+        /// `relu`, `tanh`, `sigmoid` or `gelu`: the activation's layer.
         case activation(Activation)
+        /// `batchnorm`: `BatchNorm2d` on [C, H, W], `BatchNorm1d` on [F].
         case batchNorm
+        /// `layernorm`: a `LayerNorm` over every axis of one example.
         case layerNorm
+        /// `dropout P`: a `Dropout` with probability P.
         case dropout(Double)
     }
 
@@ -47,6 +56,7 @@ public struct NetworkArchitecture: Equatable, Sendable, CustomStringConvertible 
         ("cnn-bn", "conv 16 3 pad 1, batchnorm, relu, maxpool 2, conv 32 3 pad 1, batchnorm, relu, maxpool 2, flatten, dropout 0.25, linear"),
     ]
 
+    /// The network of these layers, input first.
     public init(layers: [LayerSpec]) { self.layers = layers }
 
     /// Parses a spec or a preset name.

@@ -91,17 +91,32 @@ struct BatchNormalizationState<Scalar: TensorScalar>: Sendable {
 public struct BatchNorm1d<Scalar: TensorScalar>: Layer {
     var state: BatchNormalizationState<Scalar>
 
+    /// A layer for `features` channels C: γ = 1, β = 0, running mean 0, running variance 1.
+    /// - Parameters:
+    ///   - epsilon: ε added to the variance before the square root (default 10⁻⁵).
+    ///   - momentum: m of the running statistics' update (default 0.1); nil: their cumulative
+    ///     average over all batches so far (PyTorch's `momentum=None`).
+    ///   - affine: whether γ and β exist and are trained (default true); otherwise y = x̂.
     public init(features: Int, epsilon: Scalar = 1e-5, momentum: Double? = 0.1, affine: Bool = true) {
         state = .init(features: features, epsilon: epsilon, momentum: momentum, affine: affine)
     }
 
+    /// The per-channel mean used in evaluation, `running_mean` [C].
     public var runningMean: Tensor<Scalar> { state.runningMean }
+    /// The per-channel (unbiased) variance used in evaluation, `running_var` [C].
     public var runningVariance: Tensor<Scalar> { state.runningVariance }
+    /// The number of training batches that have updated the running statistics, `num_batches_tracked`.
     public var batchesTracked: Int { Int(state.batchesTracked.scalar) }
+    /// The number of channels C.
     public var features: Int { state.runningMean.count }
 
+    /// Declares `weight` and `bias` (when `affine`) as parameters, then the buffers `running_mean`,
+    /// `running_var` and `num_batches_tracked`.
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) { state.visitTensors(with: &visitor) }
 
+    /// y = γ (x − μ)/√(σ² + ε) + β per channel (axis 1) of x [N, C] or [N, C, L], same shape out:
+    /// μ and σ² the batch's in training (updating the running statistics), the running ones in
+    /// evaluation. Stops with a message when x has another rank or another number of channels.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         require(x.rank == 2 || x.rank == 3, "BatchNorm1d: input must be [N, C] or [N, C, L], got shape \(x.shape)")
         return state.apply(x, layer: "BatchNorm1d")
@@ -113,17 +128,32 @@ public struct BatchNorm1d<Scalar: TensorScalar>: Layer {
 public struct BatchNorm2d<Scalar: TensorScalar>: Layer {
     var state: BatchNormalizationState<Scalar>
 
+    /// A layer for `features` channels C: γ = 1, β = 0, running mean 0, running variance 1.
+    /// - Parameters:
+    ///   - epsilon: ε added to the variance before the square root (default 10⁻⁵).
+    ///   - momentum: m of the running statistics' update (default 0.1); nil: their cumulative
+    ///     average over all batches so far (PyTorch's `momentum=None`).
+    ///   - affine: whether γ and β exist and are trained (default true); otherwise y = x̂.
     public init(features: Int, epsilon: Scalar = 1e-5, momentum: Double? = 0.1, affine: Bool = true) {
         state = .init(features: features, epsilon: epsilon, momentum: momentum, affine: affine)
     }
 
+    /// The per-channel mean used in evaluation, `running_mean` [C].
     public var runningMean: Tensor<Scalar> { state.runningMean }
+    /// The per-channel (unbiased) variance used in evaluation, `running_var` [C].
     public var runningVariance: Tensor<Scalar> { state.runningVariance }
+    /// The number of training batches that have updated the running statistics, `num_batches_tracked`.
     public var batchesTracked: Int { Int(state.batchesTracked.scalar) }
+    /// The number of channels C.
     public var features: Int { state.runningMean.count }
 
+    /// Declares `weight` and `bias` (when `affine`) as parameters, then the buffers `running_mean`,
+    /// `running_var` and `num_batches_tracked`.
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) { state.visitTensors(with: &visitor) }
 
+    /// y = γ (x − μ)/√(σ² + ε) + β per channel of x [N, C, H, W], same shape out: μ and σ² over the
+    /// N·H·W values of each channel, the batch's in training (updating the running statistics), the
+    /// running ones in evaluation. Stops with a message when x is not [N, C, H, W] with C channels.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         require(x.rank == 4, "BatchNorm2d: input must be [N, C, H, W], got shape \(x.shape)")
         return state.apply(x, layer: "BatchNorm2d")
@@ -134,12 +164,19 @@ public struct BatchNorm2d<Scalar: TensorScalar>: Layer {
 /// same in training and evaluation. Tensors: `weight` γ and `bias` β of `normalizedShape`
 /// (parameters, when `elementwiseAffine`). See `Tensor.layerNormalization`.
 public struct LayerNorm<Scalar: TensorScalar>: Layer {
+    /// γ, of shape `normalizedShape` (ones at first).
     public var weight: Tensor<Scalar>
+    /// β, of shape `normalizedShape` (zeros at first).
     public var bias: Tensor<Scalar>
+    /// The trailing axes normalised together, e.g. [features] or [C, H, W].
     public let normalizedShape: [Int]
+    /// ε added to the variance before the square root.
     public let epsilon: Scalar
+    /// Whether γ and β are applied and trained; otherwise y = x̂.
     public let elementwiseAffine: Bool
 
+    /// A layer normalising over the trailing axes `normalizedShape` (non-empty, positive sizes),
+    /// with ε = `epsilon` (default 10⁻⁵) and, by default, a trained γ = 1 and β = 0.
     public init(normalizedShape: [Int], epsilon: Scalar = 1e-5, elementwiseAffine: Bool = true) {
         require(!normalizedShape.isEmpty && normalizedShape.allSatisfy { $0 > 0 },
                 "LayerNorm: normalized shape \(normalizedShape) must be non-empty and positive")
@@ -150,6 +187,7 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         self.elementwiseAffine = elementwiseAffine
     }
 
+    /// Declares `weight` and `bias` as parameters when `elementwiseAffine`, nothing otherwise.
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
         if elementwiseAffine {
             visitor.parameter("weight", &weight)
@@ -157,6 +195,8 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         }
     }
 
+    /// y = γ ⊙ (x − μ)/√(σ² + ε) + β, with μ and σ² (biased) over the trailing `normalizedShape` axes
+    /// of each example; the shape of x, which must end in `normalizedShape`.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         .layerNormalization(x, normalizedShape: normalizedShape, weight: elementwiseAffine ? weight : nil,
                             bias: elementwiseAffine ? bias : nil, epsilon: epsilon)
@@ -170,15 +210,20 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
 /// same sequence of masks. Copies of the layer (and of a model holding it) share that
 /// generator, so the training loop's working copy advances it.
 public struct Dropout<Scalar: TensorScalar>: ParameterlessLayer {
+    /// p, the probability that an element is zeroed in training.
     public let probability: Double
     private let generator: DropoutGenerator
 
+    /// A dropout layer with p = `probability` in [0, 1] (default 0.5) and its masks seeded by `seed`
+    /// (default 0).
     public init(probability: Double = 0.5, seed: UInt64 = 0) {
         require(probability >= 0 && probability <= 1, "Dropout: probability must be in [0, 1], got \(probability)")
         self.probability = probability
         generator = DropoutGenerator(seed: seed)
     }
 
+    /// In training, x ⊙ m/(1 − p) with m a fresh mask of independent Bernoulli(1 − p) elements;
+    /// in evaluation (or with p = 0), x itself.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         guard LearningPhase.current == .training, probability > 0 else { return x }
         return generator.state.withLock { x.dropout(probability: probability, generator: &$0) }

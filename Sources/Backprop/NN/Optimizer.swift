@@ -9,6 +9,7 @@
 ///     let (_, grads) = valueWithGradient(at: model) { m in loss(m) }
 ///     try optimizer.update(&model, along: grads)
 public protocol Optimizer<Scalar>: Sendable {
+    /// The scalar type of the parameters it updates.
     associatedtype Scalar: TensorScalar
     /// The step size η (a schedule may change it between steps).
     var learningRate: Scalar { get set }

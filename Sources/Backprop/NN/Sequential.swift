@@ -12,14 +12,17 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     /// The layers, first applied first.
     public var layers: [any Layer<Scalar>]
 
+    /// The layers in the order they are applied (an empty list is the identity).
     public init(_ layers: [any Layer<Scalar>]) {
         self.layers = layers
     }
 
+    /// The layers in the order they are applied.
     public init(_ layers: any Layer<Scalar>...) {
         self.init(layers)
     }
 
+    /// Declares layer i as the submodule `"<i>"`, in order.
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
         for i in layers.indices { visitor.module(String(i), &layers[i]) }
     }
@@ -35,16 +38,20 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
 ///
 ///     let block = Residual(Sequential<Float>(Linear(inputs: 64, outputs: 64, generator: &rng), ReLU()))
 public struct Residual<Body: Layer>: Layer {
+    /// The body's scalar type.
     public typealias Scalar = Body.Scalar
     /// f.
     public var body: Body
 
+    /// The block x + `body`(x).
     public init(_ body: Body) { self.body = body }
 
+    /// Declares `body` as the submodule `"body"`.
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
         visitor.module("body", &body)
     }
 
+    /// x + f(x), the shape of x. Stops with a message when f changes the shape.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         let y = body(x)
         require(y.shape == x.shape, "Residual: the body maps shape \(x.shape) to \(y.shape); x + f(x) needs equal shapes")

@@ -1,11 +1,18 @@
 /// One epoch's results, as written to `--metrics` (1-based `epoch`; `seconds` is the epoch's
 /// own wall time). Validation figures are NaN when there is no validation data or no accuracy.
 public struct EpochRecord: Codable, Equatable, Sendable {
+    /// The epoch's number, from 1.
     public var epoch: Int
+    /// The mean training loss over the epoch's examples (each batch's loss weighted by its size).
     public var trainLoss: Double
+    /// The mean loss on the validation data after the epoch (NaN without validation data).
     public var validationLoss: Double
+    /// The fraction of validation examples classified correctly (NaN without validation data or for
+    /// a model that reports no accuracy).
     public var validationAccuracy: Double
+    /// The learning rate the epoch's steps used (the schedule's value for this epoch).
     public var learningRate: Double
+    /// The epoch's wall time in seconds, its validation included.
     public var seconds: Double
 }
 
@@ -13,6 +20,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 public struct StepProgress: Sendable {
     /// 1-based epoch and step within it.
     public var epoch: Int, step: Int
+    /// The number of steps (mini-batches) in an epoch and of epochs in the run.
     public var stepsPerEpoch: Int, epochs: Int
     /// The mean training loss so far this epoch.
     public var loss: Double
@@ -27,6 +35,7 @@ public struct Evaluation: Sendable, Equatable {
     /// The fraction classified correctly, for classifiers.
     public var accuracy: Double?
 
+    /// An evaluation with the mean loss and, for a classifier, the accuracy (default: none).
     public init(loss: Double, accuracy: Double? = nil) {
         self.loss = loss
         self.accuracy = accuracy
@@ -36,16 +45,21 @@ public struct Evaluation: Sendable, Equatable {
 /// How a training loop runs: epochs, mini-batches, the seed of the shuffles, the learning rate
 /// and its schedule, and gradient clipping.
 public struct TrainingLoop: Codable, Equatable, Sendable {
+    /// The number of epochs to train (at least 1; default 20).
     public var epochs: Int
+    /// Examples per mini-batch (at least 1; default 32); the last batch of an epoch may be smaller.
     public var batchSize: Int
     /// Seeds the shuffle of every epoch.
     public var seed: UInt64
     /// The base learning rate η₀ (the schedule scales it per epoch).
     public var learningRate: Double
+    /// How the learning rate changes from epoch to epoch (default: constant).
     public var schedule: LearningRateSchedule
     /// Clip the gradients to this global L2 norm before each step (nil: no clipping).
     public var clipNorm: Double?
 
+    /// A loop with the given settings; the defaults are 20 epochs of batches of 32, seed 0, η₀ = 10⁻³
+    /// with a constant schedule and no clipping. `problem()` says whether they are usable.
     public init(epochs: Int = 20, batchSize: Int = 32, seed: UInt64 = 0, learningRate: Double = 1e-3,
                 schedule: LearningRateSchedule = .constant, clipNorm: Double? = nil) {
         self.epochs = epochs
@@ -85,10 +99,16 @@ public struct TrainingLoop: Codable, Equatable, Sendable {
 public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A setting of a training run, for naming it in errors.
     public enum Setting: String, Sendable, CaseIterable {
+        /// The network's widths, the number of epochs, the batch size, the learning rate. Each case's raw
+        /// value is the setting's name in error messages.
         case layerSizes = "layer sizes", epochs, batchSize = "batch size", learningRate = "learning rate"
+        /// The softmax's β, label smoothing's ε, the gradient-clipping norm, SGD's momentum μ.
         case beta = "β", labelSmoothing = "label smoothing", clipNorm = "clipping norm", momentum
+        /// Nesterov momentum, and the validation and test fractions of a data split.
         case nesterov = "Nesterov momentum", splitFractions = "validation and test fractions"
+        /// Weight decay λ, and the step schedule's period and factor γ.
         case weightDecay = "weight decay", stepSize = "step schedule's step size", stepFactor = "step schedule's factor"
+        /// The cosine schedule's length T in epochs and its minimum η_min.
         case cosineHorizon = "cosine schedule's length", cosineMinimum = "cosine schedule's minimum"
     }
 
@@ -103,6 +123,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// (`SystemMemory.available`); `what` names the model, e.g. `"the 64-999999999-10 model"`.
     case exceedsMemory(what: String, needed: Int, available: Int)
 
+    /// What went wrong, in a sentence for the command line, e.g. "training diverged: the loss became
+    /// NaN at epoch 3, step 17 (learning rate 0.1)".
     public var description: String {
         switch self {
         case let .diverged(epoch, step, loss, lr):
@@ -132,12 +154,18 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable, Sendable {
 ///     try trainer.fit { record in print(record.epoch, record.validationAccuracy) }
 ///     let trained = trainer.model
 public struct Trainer<Model: Module, Data: Dataset> {
+    /// The scalar type of the model's tensors.
     public typealias Scalar = Model.Scalar
     /// The model being trained (updated in place by each step).
     public var model: Model
+    /// The update rule and its state (momenta); its learning rate is set from `loop` at the start of
+    /// each epoch.
     public var optimizer: any Optimizer<Model.Scalar>
+    /// Epochs, batch size, seed, learning rate and schedule, clipping.
     public var loop: TrainingLoop
+    /// The examples the steps are taken on, reshuffled every epoch.
     public let trainingData: Data
+    /// The examples evaluated after each epoch; nil: no validation figures (NaN in `EpochRecord`).
     public let validationData: Data?
     /// Completed epochs.
     public var epochsCompleted = 0

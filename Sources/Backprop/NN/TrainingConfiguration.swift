@@ -1,5 +1,6 @@
 /// The optimizers a `TrainingConfiguration` can build.
 public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
+    /// `SGD` (with `momentum` and `nesterov`), `Adam`, and AdamW (`Adam.adamW`, decoupled weight decay).
     case sgd, adam, adamw
 }
 
@@ -8,13 +9,17 @@ public enum OptimizerKind: String, CaseIterable, Codable, Sendable {
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// [inputs, hidden…, classes].
     public var layerSizes: [Int] = [64, 128, 10]
+    /// The activation between the MLP's linear layers (default ReLU).
     public var activation: Activation = .relu
     /// β of the output softmax (and of the cross-entropy).
     public var beta: Float = 1
     /// Train β with the weights.
     public var learnBeta = false
+    /// How the weights are initialised (default: PyTorch's Kaiming-uniform).
     public var initializer: Initializer = .kaimingUniform
+    /// The update rule (default Adam).
     public var optimizer: OptimizerKind = .adam
+    /// The base learning rate η₀ (default 10⁻³), scaled per epoch by `schedule`.
     public var learningRate: Double = 1e-3
     /// SGD momentum μ.
     public var momentum: Double = 0.9
@@ -22,15 +27,21 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var nesterov = false
     /// Weight decay λ; nil means the optimizer's PyTorch default (0, or 0.01 for AdamW).
     public var weightDecay: Double? = nil
+    /// How the learning rate changes from epoch to epoch (default: constant).
     public var schedule: LearningRateSchedule = .constant
+    /// The number of epochs (default 20).
     public var epochs = 20
+    /// Examples per mini-batch (default 32).
     public var batchSize = 32
+    /// Seeds the weights' initialisation, the data split and the shuffles (default 0).
     public var seed: UInt64 = 0
     /// ε of label smoothing.
     public var labelSmoothing: Double = 0
     /// Clip gradients to this global norm (nil: no clipping).
     public var clipNorm: Double? = nil
+    /// The fraction of the examples held out for validation after each epoch (default 0.1).
     public var validationFraction = 0.1
+    /// The fraction of the examples held out for the final test (default 0.2).
     public var testFraction = 0.2
     /// The network as a spec (`NetworkArchitecture`, every width written out); nil: the MLP of
     /// `layerSizes` and `activation`.
@@ -38,6 +49,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// One example's shape for a spec'd network ([C, H, W] or [features]); nil: [features].
     public var inputShape: [Int]? = nil
 
+    /// The defaults: a 64-128-10 ReLU MLP with Kaiming-uniform weights trained by Adam at 10⁻³ for
+    /// 20 epochs of batches of 32, seed 0, with 10 % of the examples for validation and 20 % for testing.
     public init() {}
 
     /// The weight decay the optimizer uses.
