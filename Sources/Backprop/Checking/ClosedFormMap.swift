@@ -7,7 +7,12 @@ public enum ClosedFormMap: Sendable {
     /// y = Wx + b with W [T, N]. Jacobian with respect to `wrt`: x → [T, N], b → [T, T], W → [T, T·N].
     case affine(weight: Tensor<Double>, bias: Tensor<Double>, x: Tensor<Double>, wrt: AffineArgument)
 
-    public enum AffineArgument: String, Sendable, CaseIterable { case w, b, x }
+    /// The argument of y = Wx + b a Jacobian is taken with respect to; the raw value is its
+    /// name on the command line.
+    public enum AffineArgument: String, Sendable, CaseIterable {
+        /// W, the weight [T, N]; b, the bias [T]; x, the input [N].
+        case w, b, x
+    }
 
     /// How the Jacobian is obtained.
     public enum Method: String, Sendable, CaseIterable {

@@ -103,12 +103,30 @@ public enum GradientCheck {
 
 /// The outcome of one gradient check: the worst entry and whether every entry was within its allowance.
 public struct GradientCheckReport: Sendable {
-    public enum Method: String, Sendable { case fullJacobian = "full Jacobian", randomProjections = "⟨u, Jᵀv⟩ = ⟨Ju, v⟩" }
-    public enum Reference: String, Sendable { case finiteDifferences = "finite differences", forwardMode = "forward mode" }
+    /// How the Jacobian J was checked; the raw value names the method in `summary`.
+    public enum Method: String, Sendable {
+        /// Every entry of J (m·n ≤ `fullJacobianLimit`), by reverse mode, forward mode and central
+        /// differences.
+        case fullJacobian = "full Jacobian"
+        /// Random directions u, v: ⟨u, Jᵀv⟩ (reverse) against ⟨Ju, v⟩ (forward) and both against
+        /// ⟨D_h(u), v⟩ (central differences), for larger problems.
+        case randomProjections = "⟨u, Jᵀv⟩ = ⟨Ju, v⟩"
+    }
+    /// What an analytic value was compared with; the raw value names it in `summary`.
+    public enum Reference: String, Sendable {
+        /// Central finite differences D_h, with the Richardson-estimated allowance.
+        case finiteDifferences = "finite differences"
+        /// Forward mode, compared with reverse mode (allowed 1e-9·(1 + |J|)).
+        case forwardMode = "forward mode"
+    }
 
+    /// The label of the check (the operation and its situation, e.g. "softmax β=-3").
     public let name: String
+    /// The shapes of the inputs differentiated with respect to.
     public let inputShapes: [[Int]]
+    /// The shape of the function's output.
     public let outputShape: [Int]
+    /// Full Jacobian or random projections, chosen by the problem's size.
     public let method: Method
     /// Largest |analytic − reference| over all entries.
     public private(set) var maxAbsoluteError = 0.0
@@ -117,10 +135,16 @@ public struct GradientCheckReport: Sendable {
     public private(set) var maxRelativeError = 0.0
     /// The entry with the largest error relative to its allowance, and that ratio (≤ 1 passes).
     public private(set) var worstEntry = ""
+    /// |analytic − reference| / allowance at `worstEntry`; at most 1 for a passing check
+    /// (infinity for a NaN).
     public private(set) var worstRatio = 0.0
+    /// The analytic (reverse- or forward-mode) value at `worstEntry`.
     public private(set) var worstAnalytic = 0.0
+    /// The value `worstAnalytic` was compared with at `worstEntry`.
     public private(set) var worstReference = 0.0
+    /// What `worstReference` is: finite differences or forward mode.
     public private(set) var worstReferenceKind = Reference.finiteDifferences
+    /// The number of entries compared.
     public private(set) var comparisons = 0
 
     init(name: String, inputShapes: [[Int]], outputShape: [Int], method: Method) {

@@ -7,6 +7,7 @@ public struct GradientCheckCase: Sendable {
     /// The function of the inputs.
     public let function: @Sendable ([Tensor<Double>]) -> Tensor<Double>
 
+    /// A case named `name` that checks `function` at `inputs`.
     public init(_ name: String, _ inputs: [Tensor<Double>], _ function: @escaping @Sendable ([Tensor<Double>]) -> Tensor<Double>) {
         self.name = name; self.inputs = inputs; self.function = function
     }
@@ -19,6 +20,8 @@ public struct GradientCheckCase: Sendable {
 /// n = 1, large logits, β = 0 and β < 0 for the softmax family. `backprop check` and the test
 /// suite both run this list, so an operation added without an entry here is a visible gap.
 public enum OperationCatalogue {
+    /// The catalogue's cases, their inputs drawn from a generator seeded by `seed` (default 2024,
+    /// `backprop check`'s default): the same seed gives the same cases.
     public static func cases(seed: UInt64 = 2024) -> [GradientCheckCase] {
         var g = SeededGenerator(seed: seed)
         func normal(_ shape: [Int], _ scale: Double = 1) -> Tensor<Double> { .randomNormal(shape, standardDeviation: scale, generator: &g) }
