@@ -60,6 +60,7 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable, Sendab
     /// The ranks called different collectives (or with different lengths) at the same point.
     case mismatchedCollectives(String)
 
+    /// The error as one sentence, e.g. "rank 2 stopped the job: …".
     public var description: String {
         switch self {
         case let .unavailable(why): return "MPI is not available: \(why)"

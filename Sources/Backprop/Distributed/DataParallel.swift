@@ -17,6 +17,7 @@ public final class DataParallel: @unchecked Sendable {
     /// then travels alone, without a copy).
     public static let defaultBucketCapacity = 256 << 10
 
+    /// The group of ranks the gradients are averaged over.
     public let communicator: any Communicator
     /// About how many bytes of gradients go in one all-reduce (a larger tensor gets a bucket
     /// of its own).
@@ -30,13 +31,17 @@ public final class DataParallel: @unchecked Sendable {
     /// The gradient buckets of the model last trained (a `GradientBuckets<Scalar>`).
     var buckets: AnyObject?
 
+    /// The strategy for one rank of `communicator`'s group, reducing gradients in buckets of about
+    /// `bucketCapacity` bytes (positive; default `defaultBucketCapacity`, 256 KiB).
     public init(communicator: any Communicator, bucketCapacity: Int = DataParallel.defaultBucketCapacity) {
         require(bucketCapacity >= 1, "DataParallel: bucket capacity must be positive, got \(bucketCapacity)")
         self.communicator = communicator
         self.bucketCapacity = bucketCapacity
     }
 
+    /// This replica's rank, 0..<size.
     public var rank: Int { communicator.rank }
+    /// The number of replicas.
     public var size: Int { communicator.size }
 
     /// Throws `error` after recording that every rank throws it here too.
@@ -178,6 +183,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable, Sendabl
     /// structure or optimizer state at the start, or the weights after an epoch.
     case disagreement(String)
 
+    /// The error as one sentence, e.g. "the ranks disagree on …".
     public var description: String {
         switch self {
         case let .peersFailed(n): return "\(n) rank\(n == 1 ? "" : "s") failed before training started"

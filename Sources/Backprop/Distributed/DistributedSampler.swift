@@ -19,9 +19,13 @@ public struct DistributedSampler: Sendable, Equatable {
     public var batchSize: Int
     /// The seed of the shuffles.
     public var seed: UInt64
+    /// The rank whose shards this sampler gives, 0..<size.
     public var rank: Int
+    /// N, the number of ranks sharing each global batch.
     public var size: Int
 
+    /// The shards of rank `rank` of `size` for `count` examples in global batches of `batchSize`
+    /// (at least 1) shuffled with `seed`. Stops with a message when `rank` is not in 0..<size.
     public init(count: Int, batchSize: Int, seed: UInt64, rank: Int, size: Int) {
         require(batchSize >= 1, "DistributedSampler: batch size must be at least 1, got \(batchSize)")
         require(size >= 1 && (0..<size).contains(rank), "DistributedSampler: rank \(rank) is not one of \(size) ranks")

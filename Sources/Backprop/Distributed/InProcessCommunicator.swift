@@ -14,7 +14,9 @@ import Foundation
 ///         return x[0]
 ///     }
 public final class InProcessCommunicator: Communicator, @unchecked Sendable {
+    /// This thread's rank, 0..<size.
     public let rank: Int
+    /// The number of ranks in the group.
     public var size: Int { hub.size }
     private let hub: Hub
     /// Collectives this rank has started (only this rank's thread touches it).
@@ -64,10 +66,17 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         return all.map { try! $0!.get() }
     }
 
+    /// Sums `buffer` over the ranks in rank order (then divides by `size` for `.mean`) once every rank
+    /// has contributed; the result is bit-identical on every rank.
+    /// - Throws: `CommunicatorError.mismatchedCollectives` when the ranks called different
+    ///   collectives (or lengths) at this point, which aborts the group; `.aborted` once it is.
     public func allReduce<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>, _ operation: ReductionOperation) throws {
         try startAllReduce(buffer, operation).wait()
     }
 
+    /// Contributes a copy of `buffer` to the all-reduce and returns at once; the request's `wait`
+    /// writes the result (as `allReduce`'s) into `buffer`.
+    /// - Throws: `CommunicatorError` as `allReduce`.
     public func startAllReduce<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>,
                                                     _ operation: ReductionOperation) throws -> any PendingReduction {
         let k = next()
@@ -75,6 +84,9 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         return Pending(communicator: self, sequence: k, buffer: buffer, operation: operation)
     }
 
+    /// Copies rank `root`'s `buffer` into every other rank's, returning once `root` has contributed.
+    /// Stops with a message when `root` is not a rank.
+    /// - Throws: `CommunicatorError` as `allReduce`.
     public func broadcast<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>, from root: Int) throws {
         require((0..<size).contains(root), "broadcast: root \(root) is not a rank of \(size)")
         let k = next()
@@ -87,12 +99,16 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    /// Returns once every rank has called it.
+    /// - Throws: `CommunicatorError` as `allReduce`.
     public func barrier() throws {
         let k = next()
         try hub.post(k, kind: "barrier", rank: rank, contribution: [Double]())
         _ = try hub.collect(k, rank: rank, wait: true)
     }
 
+    /// Aborts the group: every waiting and later collective of every rank throws
+    /// `CommunicatorError.aborted`, naming the first rank that aborted and its reason. Returns.
     public func abort(_ reason: String) {
         hub.abort(rank: rank, reason: reason)
     }

@@ -24,7 +24,9 @@ import Darwin
 ///     try world.allReduce(&g, .mean)
 ///     MPICommunicator.finalize()
 public final class MPICommunicator: Communicator, @unchecked Sendable {
+    /// This process's rank in `MPI_COMM_WORLD`, 0..<size.
     public let rank: Int
+    /// The number of processes in the job.
     public let size: Int
     private let mpi: MPILibrary
 
@@ -87,6 +89,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// The library's own name and version, e.g. "Open MPI v4.1.4".
     public var libraryVersion: String { mpi.version }
 
+    /// `MPI_Allreduce` in place with `MPI_SUM` (in chunks of at most 2³¹ − 1 elements), then, for
+    /// `.mean`, a division by `size` on every rank.
+    /// - Throws: `CommunicatorError.mpi` when an MPI call fails.
     public func allReduce<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>, _ operation: ReductionOperation) throws {
         for chunk in MPILibrary.chunks(buffer.count) {
             try mpi.check("MPI_Allreduce", mpi.allreduce(MPILibrary.inPlace, UnsafeMutableRawPointer(buffer.baseAddress! + chunk.lowerBound),
@@ -95,6 +100,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         if operation == .mean { divide(buffer) }
     }
 
+    /// `MPI_Iallreduce` in place with `MPI_SUM` (one request per chunk of at most 2³¹ − 1 elements);
+    /// the returned request's `wait` or successful `test` completes it (dividing for `.mean`).
+    /// - Throws: `CommunicatorError.mpi` when an MPI call fails.
     public func startAllReduce<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>,
                                                     _ operation: ReductionOperation) throws -> any PendingReduction {
         let pending = Pending(communicator: self, buffer: buffer, operation: operation)
@@ -107,6 +115,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return pending
     }
 
+    /// `MPI_Bcast` of `buffer` from rank `root` (in chunks of at most 2³¹ − 1 elements). Stops with a
+    /// message when `root` is not a rank.
+    /// - Throws: `CommunicatorError.mpi` when an MPI call fails.
     public func broadcast<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>, from root: Int) throws {
         require((0..<size).contains(root), "broadcast: root \(root) is not a rank of \(size)")
         for chunk in MPILibrary.chunks(buffer.count) {
@@ -115,6 +126,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    /// `MPI_Barrier`: returns once every process has called it.
+    /// - Throws: `CommunicatorError.mpi` when the call fails.
     public func barrier() throws {
         try mpi.check("MPI_Barrier", mpi.barrier(mpi.commWorld))
     }
