@@ -67,16 +67,27 @@ extension Tensor {
         }
     }
 
+    /// a + b with b a constant scalar, added to every element. ∂/∂a: g.
     public static func + (a: Tensor, b: Scalar) -> Tensor { a + Tensor(b) }
+    /// a + b with a a constant scalar, added to every element. ∂/∂b: g.
     public static func + (a: Scalar, b: Tensor) -> Tensor { Tensor(a) + b }
+    /// a − b with b a constant scalar, subtracted from every element. ∂/∂a: g.
     public static func - (a: Tensor, b: Scalar) -> Tensor { a - Tensor(b) }
+    /// a − b with a a constant scalar, each element subtracted from it. ∂/∂b: −g.
     public static func - (a: Scalar, b: Tensor) -> Tensor { Tensor(a) - b }
+    /// a·b with b a constant scalar multiplying every element. ∂/∂a: g·b.
     public static func * (a: Tensor, b: Scalar) -> Tensor { a * Tensor(b) }
+    /// a·b with a a constant scalar multiplying every element. ∂/∂b: a·g.
     public static func * (a: Scalar, b: Tensor) -> Tensor { Tensor(a) * b }
+    /// a / b with b a constant scalar dividing every element. ∂/∂a: g / b.
     public static func / (a: Tensor, b: Scalar) -> Tensor { a / Tensor(b) }
+    /// a ⊘ b with a a constant scalar divided by every element. ∂/∂b: −g ⊙ a ⊘ b².
     public static func / (a: Scalar, b: Tensor) -> Tensor { Tensor(a) / b }
 
+    /// a ← a + b (broadcasting; recorded as `+`, so a stays differentiable).
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    /// a ← a − b (broadcasting; recorded as `-`).
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    /// a ← a ⊙ b (broadcasting; recorded as `*`).
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
 }

@@ -21,11 +21,17 @@ extension Tensor {
                                differential: { t, y in t[0].map { derivative(x, y) * $0 } })
     }
 
+    /// eˣ, elementwise. Derivative: eˣ = y.
     public func exp() -> Tensor { unaryRecorded(.exp) { _, y in y } }                         // (eˣ)′ = eˣ = y
+    /// The natural logarithm, elementwise (x > 0). Derivative: 1/x.
     public func log() -> Tensor { unaryRecorded(.log) { x, _ in 1 / x } }                     // (log x)′ = 1/x
+    /// tanh x, elementwise. Derivative: 1 − y².
     public func tanh() -> Tensor { unaryRecorded(.tanh) { _, y in 1 - y * y } }               // (tanh x)′ = 1 − y²
+    /// σ(x) = 1/(1 + e^{−x}), elementwise. Derivative: y(1 − y).
     public func sigmoid() -> Tensor { unaryRecorded(.sigmoid) { _, y in y * (1 - y) } }       // σ′ = σ(1 − σ)
+    /// √x, elementwise (x ≥ 0). Derivative: 1/(2y).
     public func sqrt() -> Tensor { unaryRecorded(.sqrt) { _, y in 0.5 / y } }                 // (√x)′ = 1/(2√x)
+    /// |x|, elementwise. Derivative: sign x (0 at 0).
     public func abs() -> Tensor { unaryRecorded(.abs) { x, _ in x.unary(.sign) } }            // |x|′ = sign x (0 at 0)
     /// max(x, 0). Derivative: 1 where x > 0, else 0 (0 at the kink, as PyTorch).
     public func relu() -> Tensor {

@@ -20,6 +20,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         spareGaussian = nil
     }
 
+    /// The next 64 random bits of the xoshiro256** stream.
     public mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

@@ -136,6 +136,8 @@ extension Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The values as text: a scalar as its number, a vector as `[1.0, 2.0]`, a matrix as one
+    /// bracketed row per line, and higher ranks as `Tensor(shape: …, scalars: …)`.
     public var description: String {
         switch rank {
         case 0: return "\(scalars[0])"

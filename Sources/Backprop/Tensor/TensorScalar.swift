@@ -11,9 +11,11 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension Float: TensorScalar {
+    /// `"F32"`.
     public static var dtypeName: String { "F32" }
 }
 
 extension Double: TensorScalar {
+    /// `"F64"`.
     public static var dtypeName: String { "F64" }
 }
