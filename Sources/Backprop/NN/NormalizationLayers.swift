@@ -91,8 +91,9 @@ struct BatchNormalizationState<Scalar: TensorScalar>: Sendable {
 public struct BatchNorm1d<Scalar: TensorScalar>: Layer {
     var state: BatchNormalizationState<Scalar>
 
-    /// A layer for `features` channels C: γ = 1, β = 0, running mean 0, running variance 1.
+    /// A layer with γ = 1, β = 0, running mean 0 and running variance 1.
     /// - Parameters:
+    ///   - features: C, the number of channels (positive).
     ///   - epsilon: ε added to the variance before the square root (default 10⁻⁵).
     ///   - momentum: m of the running statistics' update (default 0.1); nil: their cumulative
     ///     average over all batches so far (PyTorch's `momentum=None`).
@@ -128,8 +129,9 @@ public struct BatchNorm1d<Scalar: TensorScalar>: Layer {
 public struct BatchNorm2d<Scalar: TensorScalar>: Layer {
     var state: BatchNormalizationState<Scalar>
 
-    /// A layer for `features` channels C: γ = 1, β = 0, running mean 0, running variance 1.
+    /// A layer with γ = 1, β = 0, running mean 0 and running variance 1.
     /// - Parameters:
+    ///   - features: C, the number of channels (positive).
     ///   - epsilon: ε added to the variance before the square root (default 10⁻⁵).
     ///   - momentum: m of the running statistics' update (default 0.1); nil: their cumulative
     ///     average over all batches so far (PyTorch's `momentum=None`).
