@@ -33,7 +33,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var epochs = 20
     /// Examples per mini-batch (default 32).
     public var batchSize = 32
-    /// Seeds the weights' initialisation, the data split and the shuffles (default 0).
+    /// Seeds every random choice of the run: the data split, the weights' initialisation, dropout
+    /// masks and the shuffles (default 0).
     public var seed: UInt64 = 0
     /// ε of label smoothing.
     public var labelSmoothing: Double = 0
