@@ -2,7 +2,7 @@
 
 /// max(x, 0), elementwise (PyTorch `nn.ReLU`).
 public struct ReLU<Scalar: TensorScalar>: ParameterlessLayer {
-    /// A ReLU layer.
+    /// The layer; it has no settings and no tensors.
     public init() {}
     /// max(x, 0) for each element of x (any shape); the derivative is 1 where x > 0, else 0.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.relu() }
@@ -10,7 +10,7 @@ public struct ReLU<Scalar: TensorScalar>: ParameterlessLayer {
 
 /// tanh x, elementwise (PyTorch `nn.Tanh`).
 public struct Tanh<Scalar: TensorScalar>: ParameterlessLayer {
-    /// A tanh layer.
+    /// The layer; it has no settings and no tensors.
     public init() {}
     /// tanh x for each element of x (any shape); derivative 1 − tanh² x.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.tanh() }
@@ -18,7 +18,7 @@ public struct Tanh<Scalar: TensorScalar>: ParameterlessLayer {
 
 /// σ(x) = 1/(1 + e^{−x}), elementwise (PyTorch `nn.Sigmoid`).
 public struct Sigmoid<Scalar: TensorScalar>: ParameterlessLayer {
-    /// A sigmoid layer.
+    /// The layer; it has no settings and no tensors.
     public init() {}
     /// σ(x) for each element of x (any shape); derivative σ(x)(1 − σ(x)).
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.sigmoid() }
@@ -26,7 +26,7 @@ public struct Sigmoid<Scalar: TensorScalar>: ParameterlessLayer {
 
 /// x·Φ(x), the exact (erf) GELU, elementwise (PyTorch `nn.GELU()` default).
 public struct GELU<Scalar: TensorScalar>: ParameterlessLayer {
-    /// A GELU layer (the exact, erf form).
+    /// The layer; it has no settings and no tensors.
     public init() {}
     /// x·Φ(x) for each element of x (any shape), Φ the standard normal CDF.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.gelu() }

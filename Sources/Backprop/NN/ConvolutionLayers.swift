@@ -81,7 +81,7 @@ public struct MaxPool2d<Scalar: TensorScalar>: ParameterlessLayer {
     public let kernelSize: Size2D, stride: Size2D, padding: Size2D
 
     /// Windows of `kernelSize`, moved by `stride` (default: the kernel size), over x padded by
-    /// `padding` (default 0) on each side.
+    /// `padding` (default 0, at most half the kernel) on each side.
     public init(kernelSize: Size2D, stride: Size2D? = nil, padding: Size2D = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -103,7 +103,7 @@ public struct AvgPool2d<Scalar: TensorScalar>: ParameterlessLayer {
     public let kernelSize: Size2D, stride: Size2D, padding: Size2D
 
     /// Windows of `kernelSize`, moved by `stride` (default: the kernel size), over x padded with
-    /// zeros by `padding` (default 0) on each side.
+    /// zeros by `padding` (default 0, at most half the kernel) on each side.
     public init(kernelSize: Size2D, stride: Size2D? = nil, padding: Size2D = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -120,7 +120,7 @@ public struct AvgPool2d<Scalar: TensorScalar>: ParameterlessLayer {
 /// The mean of each channel (PyTorch `nn.AdaptiveAvgPool2d(1)`): [N, C, H, W] → [N, C, 1, 1].
 /// Follow it with `Flatten` for [N, C], as in PyTorch.
 public struct GlobalAvgPool2d<Scalar: TensorScalar>: ParameterlessLayer {
-    /// A global average pooling layer.
+    /// The layer; it has no settings and no tensors.
     public init() {}
     /// y[n, c, 0, 0] = mean over h, w of x[n, c, h, w].
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.globalAvgPool2d() }

@@ -11,11 +11,11 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension Float: TensorScalar {
-    /// `"F32"`.
+    /// `"F32"`, the safetensors name of 32-bit IEEE floats.
     public static var dtypeName: String { "F32" }
 }
 
 extension Double: TensorScalar {
-    /// `"F64"`.
+    /// `"F64"`, the safetensors name of 64-bit IEEE floats.
     public static var dtypeName: String { "F64" }
 }
