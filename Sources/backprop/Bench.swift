@@ -36,8 +36,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Run dp-epoch data-parallel as one rank of an MPI job: mpirun -np N backprop bench --workload dp-epoch --distributed.")
     var distributed = false
 
+    @Option(help: "With --distributed: about how many bytes of gradients go in one all-reduce bucket (default \(DataParallel.defaultBucketCapacity)).")
+    var bucketBytes: Int = DataParallel.defaultBucketCapacity
+
     func run() throws {
         guard seconds.isFinite, seconds >= 0 else { throw CommandLineError("--seconds must be a finite number ≥ 0, got \(seconds)") }
+        guard bucketBytes >= 1 else { throw CommandLineError("--bucket-bytes must be positive, got \(bucketBytes)") }
         if try DistributedTraining.isRequested(distributed, command: "bench") { return try benchDistributed() }
         // Steps free and re-allocate the same large buffers: keep them instead of re-faulting pages.
         AllocatorTuning.retainFreedMemory()

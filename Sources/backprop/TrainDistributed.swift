@@ -172,6 +172,7 @@ extension BenchCommand {
         AllocatorTuning.retainFreedMemory()
         var options = smoke ? BenchmarkOptions.smokeTest : BenchmarkOptions()
         options.buildLabel = buildLabel
+        options.bucketCapacity = bucketBytes
         if !smoke { options.minimumSeconds = seconds }
         let measurement: BenchmarkMeasurement
         do {

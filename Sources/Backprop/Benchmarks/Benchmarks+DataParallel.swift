@@ -29,7 +29,8 @@ extension Benchmarks {
     /// epoch (`median_ms` in milliseconds) and the fastest epoch (on a busy machine the better
     /// guide to what the code costs), the ranks, the steps per epoch, the all-reduce
     /// milliseconds per step (time inside all-reduce calls, what the backward pass did not
-    /// hide; 0 for one process) and the last epoch's training loss.
+    /// hide; 0 for one process), the all-reduce buckets per step (`options.bucketCapacity`)
+    /// and the last epoch's training loss.
     public static func dataParallelEpoch(_ options: BenchmarkOptions, communicator: (any Communicator)? = nil) throws
         -> BenchmarkMeasurement {
         let files = mnist5kFiles
@@ -46,7 +47,7 @@ extension Benchmarks {
                                       Linear(inputs: 256, outputs: 10, generator: &generator))
         let loop = TrainingLoop(epochs: 1_000_000, batchSize: 128, seed: 0, learningRate: 0.01)
         var trainer = try Trainer(model: model, optimizer: SGD<Float>(learningRate: 0.01), loop: loop, trainingData: examples)
-        if let communicator { try trainer.distribute(over: communicator) }
+        if let communicator { try trainer.distribute(over: communicator, bucketCapacity: options.bucketCapacity) }
         let ranks = communicator?.size ?? 1
 
         try trainer.trainEpoch()   // warm-up
@@ -72,7 +73,7 @@ extension Benchmarks {
                      threads: threadCount, backend: backend(options), medianMilliseconds: median * 1000,
                      extra: [("ranks", Double(ranks)), ("seconds_per_epoch", median), ("best_seconds_per_epoch", times[0]),
                              ("steps_per_epoch", Double(stepsPerEpoch)),
-                             ("allreduce_ms_per_step", allReduceMilliseconds), ("epochs_timed", Double(n)),
+                             ("allreduce_ms_per_step", allReduceMilliseconds), ("buckets", Double(after.bucketCount)), ("epochs_timed", Double(n)),
                              ("train_loss", lastLoss)])
     }
 }

@@ -37,6 +37,9 @@ public struct BenchmarkOptions: Sendable {
     /// Put into the `swift` backend's name (`swift-<label>-<isa>`), to tell builds apart (the
     /// build flags are not visible to the code, so the caller says).
     public var buildLabel: String? = nil
+    /// dp-epoch: about how many bytes of gradients go in one all-reduce bucket
+    /// (`DataParallel.bucketCapacity`).
+    public var bucketCapacity = DataParallel.defaultBucketCapacity
 
     public init() {}
 
