@@ -47,32 +47,20 @@ final class KernelSettings: @unchecked Sendable {
     }
 }
 
-/// Runs `body(0..<count)` with the iterations spread over the cores; `count == 1` runs inline.
+/// Runs `body(0..<count)` with the iterations spread over up to `count` threads (the caller and
+/// the `WorkerPool`'s workers); `count == 1` runs inline.
 ///
 /// `body` is called concurrently from several threads. Every caller in the library gives each
 /// iteration its own disjoint part of the output (a row block, a range of elements) and only
-/// reads shared inputs, which is what makes the concurrent calls safe; `concurrentPerform`
-/// returns only after every iteration has finished, so nothing outlives the call.
+/// reads shared inputs, which is what makes the concurrent calls safe; the call returns only
+/// after every iteration has finished, so nothing outlives it.
 @inline(__always)
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 {
         body(0)
     } else {
-        withoutActuallyEscaping(body) { body in
-            let shared = ConcurrentBody(body)
-            DispatchQueue.concurrentPerform(iterations: count) { shared.body($0) }
-        }
+        WorkerPool.shared.run(count, threads: count, body)
     }
-}
-
-/// A loop body handed to several threads at once by `parallelFor`.
-///
-/// `@unchecked Sendable` is sound here because the closure is only called inside
-/// `DispatchQueue.concurrentPerform`, which finishes every call before it returns, and each
-/// call writes only the part of the output its index owns (see `parallelFor`).
-private struct ConcurrentBody: @unchecked Sendable {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// Runs `body` over `0..<count` cut into equal contiguous ranges, one per thread (up to

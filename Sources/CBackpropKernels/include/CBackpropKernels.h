@@ -64,4 +64,14 @@ static inline __attribute__((always_inline)) void backprop_streaming_fence(void)
 #endif
 }
 
+/// Tells the CPU the caller is spinning on a flag (x86 `pause`, ARM `yield`): the loop then
+/// runs slower and leaves the core's resources to the thread that will set the flag.
+static inline __attribute__((always_inline)) void backprop_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
