@@ -67,45 +67,100 @@ extension Tensor {
     // form is `batchNormalized`, the output alone (the batch statistics are constants of the
     // library's rule anyway: they feed the running statistics, not the loss).
 
-    /// Batch normalisation with batch statistics, the output alone: the library's
-    /// `batchNormalization(x, weight:, bias:, epsilon:).output`, for differentiable code.
+    /// Batch normalisation with batch statistics, the output alone and without affine
+    /// parameters: the library's `batchNormalization(x, epsilon:).output`, for differentiable code.
     ///
     /// x is [N, C] or [N, C, …]; each channel is normalised over its M = N·(trailing extents)
-    /// values, y = γ_c (x − μ_c)/√(σ²_c + ε) + β_c with the biased σ²; `weight` γ and `bias` β
-    /// are [C], both given or both nil. Derivatives: the library's rule (see `batchNormalization`).
-    public static func batchNormalized(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Scalar = 1e-5) -> Tensor {
+    /// values, y = (x − μ_c)/√(σ²_c + ε) with the biased σ². Derivatives: the library's rule
+    /// (see `batchNormalization`).
+    public static func batchNormalized(_ x: Tensor, epsilon: Scalar = 1e-5) -> Tensor {
+        batchNormalization(x, epsilon: epsilon).output
+    }
+
+    /// Batch normalisation with batch statistics and affine parameters, the output alone: the
+    /// library's `batchNormalization(x, weight:, bias:, epsilon:).output`, for differentiable code.
+    ///
+    /// y = γ_c (x − μ_c)/√(σ²_c + ε) + β_c, x [N, C] or [N, C, …], `weight` γ and `bias` β [C].
+    /// Non-optional parameters, as `affine`'s overload: promoting a differentiated tensor to the
+    /// library's `Tensor?` crashes the compiler (the article's known limits).
+    public static func batchNormalized(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Scalar = 1e-5) -> Tensor {
         batchNormalization(x, weight: weight, bias: bias, epsilon: epsilon).output
     }
 
+    @derivative(of: batchNormalized(_:epsilon:))
+    public static func _vjpBatchNormalized(_ x: Tensor, epsilon: Scalar) -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+        LibraryRule.vjp(x) { batchNormalized($0, epsilon: epsilon) }
+    }
+
+    @derivative(of: batchNormalized(_:epsilon:))
+    public static func _jvpBatchNormalized(_ x: Tensor, epsilon: Scalar) -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(x) { batchNormalized($0, epsilon: epsilon) }
+    }
+
     @derivative(of: batchNormalized(_:weight:bias:epsilon:), wrt: (x, weight, bias))
-    public static func _vjpBatchNormalized(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Scalar)
-        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Optional<Tensor>.TangentVector, Optional<Tensor>.TangentVector)) {
-        let (value, pullback) = LibraryRule.vjp(inputs(x, weight, bias)) { batchNormalized($0, epsilon) }
-        return (value, { g in
-            let p = pullback(g)
-            let (gw, gb) = optionalPair(p)
-            return (p[0], gw, gb)
-        })
+    public static func _vjpBatchNormalizedAffine(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Scalar)
+        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+        let (value, pullback) = LibraryRule.vjp([x, weight, bias]) { batchNormalized($0, epsilon) }
+        return (value, { let g = pullback($0); return (g[0], g[1], g[2]) })
     }
 
     @derivative(of: batchNormalized(_:weight:bias:epsilon:), wrt: x)
-    public static func _vjpBatchNormalizedInput(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Scalar)
+    public static func _vjpBatchNormalizedAffineInput(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Scalar)
         -> (value: Tensor, pullback: (Tensor) -> Tensor) {
-        LibraryRule.vjp(x) { batchNormalized($0, weight: weight, bias: bias, epsilon: epsilon) }
+        LibraryRule.vjp(x) { batchNormalized([$0, weight, bias], epsilon) }
     }
 
     @derivative(of: batchNormalized(_:weight:bias:epsilon:), wrt: (x, weight, bias))
-    public static func _jvpBatchNormalized(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Scalar)
-        -> (value: Tensor, differential: (Tensor, Optional<Tensor>.TangentVector, Optional<Tensor>.TangentVector) -> Tensor) {
-        let (value, differential) = LibraryRule.jvp(inputs(x, weight, bias)) { batchNormalized($0, epsilon) }
-        return (value, { dx, dw, db in differential(weight == nil ? [dx] : [dx, dw.value ?? .zero, db.value ?? .zero]) })
+    public static func _jvpBatchNormalizedAffine(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Scalar)
+        -> (value: Tensor, differential: (Tensor, Tensor, Tensor) -> Tensor) {
+        let (value, differential) = LibraryRule.jvp([x, weight, bias]) { batchNormalized($0, epsilon) }
+        return (value, { differential([$0, $1, $2]) })
     }
 
     @derivative(of: batchNormalized(_:weight:bias:epsilon:), wrt: x)
-    public static func _jvpBatchNormalizedInput(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Scalar)
+    public static func _jvpBatchNormalizedAffineInput(_ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Scalar)
         -> (value: Tensor, differential: (Tensor) -> Tensor) {
-        LibraryRule.jvp(x) { batchNormalized($0, weight: weight, bias: bias, epsilon: epsilon) }
+        LibraryRule.jvp(x) { batchNormalized([$0, weight, bias], epsilon) }
     }
+
+    // MARK: layerNormalization with non-optional γ and β
+
+    /// Layer normalisation over the trailing `normalizedShape` axes with affine parameters that
+    /// are not optional: the library's `layerNormalization`, for differentiable code (calls with
+    /// non-optional `weight` γ and `bias` β, both of `normalizedShape`, resolve here; see
+    /// `batchNormalized(_:weight:bias:epsilon:)` for why).
+    public static func layerNormalization(_ x: Tensor, normalizedShape: [Int], weight: Tensor, bias: Tensor,
+                                          epsilon: Scalar = 1e-5) -> Tensor {
+        layerNormalization(x, normalizedShape: normalizedShape, weight: Optional(weight), bias: Optional(bias), epsilon: epsilon)
+    }
+
+    @derivative(of: layerNormalization(_:normalizedShape:weight:bias:epsilon:), wrt: (x, weight, bias))
+    public static func _vjpLayerNormalizationAffine(_ x: Tensor, normalizedShape: [Int], weight: Tensor, bias: Tensor, epsilon: Scalar)
+        -> (value: Tensor, pullback: (Tensor) -> (Tensor, Tensor, Tensor)) {
+        let (value, pullback) = LibraryRule.vjp([x, weight, bias]) { layerNormalized($0, normalizedShape, epsilon) }
+        return (value, { let g = pullback($0); return (g[0], g[1], g[2]) })
+    }
+
+    @derivative(of: layerNormalization(_:normalizedShape:weight:bias:epsilon:), wrt: x)
+    public static func _vjpLayerNormalizationAffineInput(_ x: Tensor, normalizedShape: [Int], weight: Tensor, bias: Tensor, epsilon: Scalar)
+        -> (value: Tensor, pullback: (Tensor) -> Tensor) {
+        LibraryRule.vjp(x) { layerNormalized([$0, weight, bias], normalizedShape, epsilon) }
+    }
+
+    @derivative(of: layerNormalization(_:normalizedShape:weight:bias:epsilon:), wrt: (x, weight, bias))
+    public static func _jvpLayerNormalizationAffine(_ x: Tensor, normalizedShape: [Int], weight: Tensor, bias: Tensor, epsilon: Scalar)
+        -> (value: Tensor, differential: (Tensor, Tensor, Tensor) -> Tensor) {
+        let (value, differential) = LibraryRule.jvp([x, weight, bias]) { layerNormalized($0, normalizedShape, epsilon) }
+        return (value, { differential([$0, $1, $2]) })
+    }
+
+    @derivative(of: layerNormalization(_:normalizedShape:weight:bias:epsilon:), wrt: x)
+    public static func _jvpLayerNormalizationAffineInput(_ x: Tensor, normalizedShape: [Int], weight: Tensor, bias: Tensor, epsilon: Scalar)
+        -> (value: Tensor, differential: (Tensor) -> Tensor) {
+        LibraryRule.jvp(x) { layerNormalized([$0, weight, bias], normalizedShape, epsilon) }
+    }
+
+    // MARK: layerNormalization with the library's optional γ and β
 
     @derivative(of: layerNormalization(_:normalizedShape:weight:bias:epsilon:), wrt: (x, weight, bias))
     public static func _vjpLayerNormalization(_ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, epsilon: Scalar)
