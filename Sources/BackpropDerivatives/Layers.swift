@@ -88,23 +88,35 @@ extension Linear {
 
 // MARK: - Activations
 
+extension LibraryRule {
+    /// A layer without parameters applied to x, and its pullback to (no tangent, ∂L/∂x) by the
+    /// library's rules.
+    static func vjp<L: Layer>(_ layer: L, _ x: Tensor<L.Scalar>)
+        -> (value: Tensor<L.Scalar>, pullback: (Tensor<L.Scalar>) -> (EmptyTangent, Tensor<L.Scalar>)) {
+        let (value, pullback) = vjp(x) { layer($0) }
+        return (value, { (EmptyTangent(), pullback($0)) })
+    }
+
+    /// A layer without parameters applied to x, and its differential along (no tangent, ẋ) by
+    /// the library's rules.
+    static func jvp<L: Layer>(_ layer: L, _ x: Tensor<L.Scalar>)
+        -> (value: Tensor<L.Scalar>, differential: (EmptyTangent, Tensor<L.Scalar>) -> Tensor<L.Scalar>) {
+        let (value, differential) = jvp(x) { layer($0) }
+        return (value, { differential($1) })
+    }
+}
+
 extension ReLU: Differentiable {
     public typealias TangentVector = EmptyTangent
     public mutating func move(by offset: EmptyTangent) {}
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
-        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
-        return (value, { (EmptyTangent(), pullback($0)) })
-    }
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
-        let (value, differential) = LibraryRule.jvp(x) { self($0) }
-        return (value, { differential($1) })
-    }
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension Tanh: Differentiable {
@@ -113,17 +125,11 @@ extension Tanh: Differentiable {
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
-        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
-        return (value, { (EmptyTangent(), pullback($0)) })
-    }
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
-        let (value, differential) = LibraryRule.jvp(x) { self($0) }
-        return (value, { differential($1) })
-    }
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension Sigmoid: Differentiable {
@@ -132,17 +138,11 @@ extension Sigmoid: Differentiable {
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
-        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
-        return (value, { (EmptyTangent(), pullback($0)) })
-    }
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
-        let (value, differential) = LibraryRule.jvp(x) { self($0) }
-        return (value, { differential($1) })
-    }
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension GELU: Differentiable {
@@ -151,17 +151,11 @@ extension GELU: Differentiable {
 
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) {
-        let (value, pullback) = LibraryRule.vjp(x) { self($0) }
-        return (value, { (EmptyTangent(), pullback($0)) })
-    }
+        -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
-        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) {
-        let (value, differential) = LibraryRule.jvp(x) { self($0) }
-        return (value, { differential($1) })
-    }
+        -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 // MARK: - Softmax(β)

@@ -17,6 +17,15 @@ extension Tanh: DifferentiableLayer {}
 extension Sigmoid: DifferentiableLayer {}
 extension GELU: DifferentiableLayer {}
 extension Softmax: DifferentiableLayer {}
+extension Conv2d: DifferentiableLayer {}
+extension MaxPool2d: DifferentiableLayer {}
+extension AvgPool2d: DifferentiableLayer {}
+extension GlobalAvgPool2d: DifferentiableLayer {}
+extension Flatten: DifferentiableLayer {}
+extension BatchNorm1d: DifferentiableLayer {}
+extension BatchNorm2d: DifferentiableLayer {}
+extension LayerNorm: DifferentiableLayer {}
+extension Dropout: DifferentiableLayer {}
 // `Residual` is Differentiable (its call differentiates inside a model) but not a
 // DifferentiableLayer: that conditional conformance crashes the Swift 6.3.1 compiler in IRGen
 // (bench/differentiable-limits/residual-conformance-crash.swift).

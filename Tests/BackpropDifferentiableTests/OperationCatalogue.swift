@@ -113,6 +113,41 @@ func operationCatalogue<Scalar: TensorScalar>(_: Scalar.Type) -> [CatalogueCase<
         .init(name: "split, one piece", x: a, f: { $0.split(sizes: [2, 1], alongAxis: 0)[1] }),
     ]
     #endif
+    // Convolution, pooling and normalisation on NCHW batches.
+    let image: Tensor<Scalar> = uniform([2, 3, 5, 5], -1, 1, seed: 9)
+    let kernel: Tensor<Scalar> = uniform([4, 3, 3, 3], -1, 1, seed: 10)
+    let kernelBias: Tensor<Scalar> = uniform([4], -1, 1, seed: 11)
+    let grouped: Tensor<Scalar> = uniform([6, 2, 2, 2], -1, 1, seed: 12)   // 4 → 6 channels in 2 groups
+    let outputGradient: Tensor<Scalar> = uniform([2, 4, 5, 5], -1, 1, seed: 13)
+    // A bias that is Optional before differentiation (promoting a differentiated tensor to
+    // `Tensor?` inside the closure crashes the compiler: the article's known limits).
+    let optionalBias: Tensor<Scalar>? = kernelBias
+    let optionalRow: Tensor<Scalar>? = row
+    let gamma: Tensor<Scalar> = uniform([3], 0.5, 1.5, seed: 14)
+    let shift: Tensor<Scalar> = uniform([3], -1, 1, seed: 15)
+    cases += [
+        .init(name: "conv2d x", x: image, f: { Tensor.conv2d($0, weight: kernel, bias: kernelBias, padding: 1) }),
+        .init(name: "conv2d W, b", x: kernel, f: { Tensor.conv2d(image, weight: $0, bias: $0.sum(toShape: [4, 1, 1, 1]).reshaped([4]), stride: 2) }),
+        .init(name: "conv2d x, W", x: kernel, f: { Tensor.conv2d(image * $0.sum(), weight: $0, bias: kernelBias, dilation: 2) }),
+        .init(name: "conv2d optional bias, W", x: kernel, f: { Tensor.conv2d(image, weight: $0, bias: optionalBias, padding: 1) }),
+        .init(name: "conv2d no bias, groups", x: uniform([2, 4, 5, 5], -1, 1, seed: 16),
+              f: { Tensor.conv2d($0, weight: grouped, stride: Size2D(1, 2), padding: Size2D(1, 0), groups: 2) }),
+        .init(name: "conv2dInputGradient", x: kernel,
+              f: { Tensor.conv2dInputGradient(outputGradient * $0.sum(), weight: $0, inputShape: [2, 3, 5, 5], padding: 1) }),
+        .init(name: "conv2dWeightGradient", x: image,
+              f: { Tensor.conv2dWeightGradient($0, outputGradient: outputGradient * $0.sum(), kernel: 3, padding: 1) }),
+        .init(name: "maxPool2d", x: image, f: { $0.maxPool2d(kernel: 2) }),
+        .init(name: "maxPool2d stride, padding", x: image, f: { $0.maxPool2d(kernel: 3, stride: 2, padding: 1) }),
+        .init(name: "avgPool2d", x: image, f: { $0.avgPool2d(kernel: 3, stride: 1, padding: 1) }),
+        .init(name: "globalAvgPool2d", x: image, f: { $0.globalAvgPool2d() }),
+        .init(name: "batchNormalized x", x: image, f: { Tensor.batchNormalized($0) }),
+        .init(name: "batchNormalized x, γ, β", x: gamma, f: { Tensor.batchNormalized(image * $0.sum(), weight: $0, bias: $0 * shift) }),
+        .init(name: "batchNormalized [N, C]", x: a, f: { Tensor.batchNormalized($0, weight: row, bias: row, epsilon: 1e-3) }),
+        .init(name: "layerNormalization x", x: image, f: { Tensor.layerNormalization($0, normalizedShape: [5, 5]) }),
+        .init(name: "layerNormalization optional γ, β", x: a,
+              f: { Tensor.layerNormalization($0, normalizedShape: [4], weight: optionalRow, bias: optionalRow) }),
+        .init(name: "layerNormalization x, γ, β", x: row, f: { Tensor.layerNormalization(a * $0, normalizedShape: [4], weight: $0, bias: $0 * $0) }),
+    ]
     cases += [
         // Softmax and losses.
         .init(name: "softmax(β tensor)", x: a, f: { $0.softmax(inverseTemperature: beta) }),

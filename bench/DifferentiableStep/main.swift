@@ -9,7 +9,8 @@
 //
 // Both paths train their own copy of the same model with the same optimizer, so after the same
 // number of steps their parameters must be equal bit for bit; that, the seed example's
-// gradients and the first step's gradients are checked, and the exit status is 1 if any differs.
+// gradients, the first step's gradients and one step of a small CNN (CNNStep.swift) are
+// checked, and the exit status is 1 if any differs.
 // Prints per-step medians (ms) of each path over the rounds and the median of the per-round
 // ratios Swift AD / library.
 import Backprop
@@ -84,6 +85,9 @@ func run() -> Int32 {
         }
         if [swift.0, swift.1, swift.2] != library { failures.append("seed example gradients differ") }
     }
+
+    // One CNN step (CNNStep.swift): the convolutional layers' derivatives, optimised.
+    failures += cnnStepFailures()
 
     // The reference workload, built as `mlpStep` builds it.
     var g = SeededGenerator(seed: 2)
