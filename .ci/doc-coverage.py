@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 # The library targets whose public symbols must all be documented.
-MODULES = ["Backprop"]
+MODULES = ["Backprop", "BackpropDerivatives", "BackpropDifferentiable"]
 
 # ---------------------------------------------------------------------------------------------
 # EXCLUSIONS, TEMPORARY: these folders are being moved into their own targets; remove an entry

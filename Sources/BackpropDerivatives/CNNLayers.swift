@@ -91,11 +91,16 @@ struct ParameterMover<Scalar: TensorScalar>: TensorVisitor {
 // MARK: - Convolution
 
 extension Conv2d: Differentiable, WeightAndBiasLayer {
+    /// `WeightAndBiasTangent`: ∂/∂W [out, in/groups, kh, kw] and ∂/∂b [out] (the zero tangent
+    /// when the layer has no bias).
     public typealias TangentVector = WeightAndBiasTangent<Scalar>
 
     /// weight ← weight + offset.weight, bias ← bias + offset.bias (when the layer has a bias).
     public mutating func move(by offset: TangentVector) { moveParameters(by: offset) }
 
+    /// The pullback of the convolution y = conv(x, W) + b (x [N, in, H, W], y [N, out, H′, W′])
+    /// to (∂L/∂layer, ∂L/∂x), by the library's `Tensor.conv2d` rule: ∂L/∂W correlates x with g,
+    /// ∂L/∂b sums g over N, H′ and W′, ∂L/∂x is the transposed convolution of g with W.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) { libraryVJP(x) }
@@ -105,10 +110,14 @@ extension Conv2d: Differentiable, WeightAndBiasLayer {
     public func _vjpCallAsFunctionParameters(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> TangentVector) { libraryParametersVJP(x) }
 
+    /// The differential along (a tangent of the layer, ẋ), by the library's `Tensor.conv2d`
+    /// rule: ẏ = conv(ẋ, W) + conv(x, Ẇ) + ḃ.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) { libraryJVP(x) }
 
+    /// The differential along a tangent of the layer alone (x fixed), by the library's
+    /// `Tensor.conv2d` rule: ẏ = conv(x, Ẇ) + ḃ.
     @derivative(of: callAsFunction, wrt: self)
     public func _jvpCallAsFunctionParameters(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector) -> Tensor<Scalar>) { libraryParametersJVP(x) }
@@ -122,15 +131,22 @@ extension Conv2d: Differentiable, WeightAndBiasLayer {
 /// `BufferUpdates` (from the same run of the rule the pullback uses), and
 /// `model.updatingBuffers { … }` stores them after the step, exactly as for the library's tape.
 extension BatchNorm1d: Differentiable, WeightAndBiasLayer {
+    /// `WeightAndBiasTangent`: ∂/∂γ and ∂/∂β, each [C] (the zero tangent when the layer is not
+    /// affine). The running statistics have none.
     public typealias TangentVector = WeightAndBiasTangent<Scalar>
 
     /// γ ← γ + offset.weight, β ← β + offset.bias (when affine); the running statistics stay.
     public mutating func move(by offset: TangentVector) { moveParameters(by: offset) }
 
+    /// The pullback of the call to (∂L/∂layer, ∂L/∂x), by the library's rules: in training,
+    /// `Tensor.batchNormalization`'s, through the batch's mean and variance as well; in
+    /// inference, those of x·γ/√(running_var + ε) + (β − running_mean·γ/√(running_var + ε)),
+    /// with the running statistics constant.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) { libraryVJP(x) }
 
+    /// The differential along (a tangent of the layer, ẋ), by the same rules as the pullback.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) { libraryJVP(x) }
@@ -138,30 +154,44 @@ extension BatchNorm1d: Differentiable, WeightAndBiasLayer {
 
 /// Running statistics as `BatchNorm1d`'s: buffers, updated through `BufferUpdates`.
 extension BatchNorm2d: Differentiable, WeightAndBiasLayer {
+    /// `WeightAndBiasTangent`: ∂/∂γ and ∂/∂β, each [C] (the zero tangent when the layer is not
+    /// affine). The running statistics have none.
     public typealias TangentVector = WeightAndBiasTangent<Scalar>
 
     /// γ ← γ + offset.weight, β ← β + offset.bias (when affine); the running statistics stay.
     public mutating func move(by offset: TangentVector) { moveParameters(by: offset) }
 
+    /// The pullback of the call to (∂L/∂layer, ∂L/∂x), by the library's rules: in training,
+    /// `Tensor.batchNormalization`'s, through the batch's mean and variance as well; in
+    /// inference, those of x·γ/√(running_var + ε) + (β − running_mean·γ/√(running_var + ε)),
+    /// with the running statistics constant.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) { libraryVJP(x) }
 
+    /// The differential along (a tangent of the layer, ẋ), by the same rules as the pullback.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) { libraryJVP(x) }
 }
 
 extension LayerNorm: Differentiable, WeightAndBiasLayer {
+    /// `WeightAndBiasTangent`: ∂/∂γ and ∂/∂β, each of `normalizedShape` (the zero tangent
+    /// without `elementwiseAffine`).
     public typealias TangentVector = WeightAndBiasTangent<Scalar>
 
     /// γ ← γ + offset.weight, β ← β + offset.bias (when `elementwiseAffine`).
     public mutating func move(by offset: TangentVector) { moveParameters(by: offset) }
 
+    /// The pullback of the call to (∂L/∂layer, ∂L/∂x), by the library's
+    /// `Tensor.layerNormalization` rule (through each sample's mean and variance over the
+    /// normalised axes).
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) { libraryVJP(x) }
 
+    /// The differential along (a tangent of the layer, ẋ), by the library's
+    /// `Tensor.layerNormalization` rule.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) { libraryJVP(x) }
@@ -170,52 +200,79 @@ extension LayerNorm: Differentiable, WeightAndBiasLayer {
 // MARK: - Layers without parameters
 
 extension MaxPool2d: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of `x.maxPool2d(kernel:stride:padding:)` ([N, C, H, W] → [N, C, H′, W′])
+    /// to (no tangent, ∂L/∂x), by the library's rule: each output's cotangent is added at its
+    /// window's first maximum in x, zeros elsewhere.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of `x.maxPool2d(kernel:stride:padding:)` along (no tangent, ẋ), by the
+    /// library's rule: ẏ = ẋ at each window's first maximum.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension AvgPool2d: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of `x.avgPool2d(kernel:stride:padding:)` ([N, C, H, W] → [N, C, H′, W′]) to
+    /// (no tangent, ∂L/∂x), by the library's rule: each output's cotangent, divided by k_h·k_w,
+    /// is added to every input of its window.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of `x.avgPool2d(kernel:stride:padding:)` along (no tangent, ẋ), by the
+    /// library's rule: the same pooling of ẋ (the map is linear).
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension GlobalAvgPool2d: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of `x.globalAvgPool2d()` ([N, C, H, W] → [N, C, 1, 1]) to (no tangent,
+    /// ∂L/∂x), by the library's rule: each channel's cotangent divided by H·W, spread over
+    /// its H×W plane.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of `x.globalAvgPool2d()` along (no tangent, ẋ), by the library's rule:
+    /// each channel's mean of ẋ.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension Flatten: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of the flattening reshape to (no tangent, ∂L/∂x), by the library's
+    /// `reshaped(_:)` rule: the cotangent reshaped back to x's shape.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of the flattening reshape along (no tangent, ẋ), by the library's
+    /// `reshaped(_:)` rule: ẋ flattened the same way.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
@@ -225,13 +282,20 @@ extension Flatten: Differentiable {
 /// call draws one mask from the layer's seeded generator (shared by its copies) — one draw per
 /// forward pass, the pullback reusing that mask — and in inference it is the identity.
 extension Dropout: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of the call to (no tangent, ∂L/∂x), by the library's `dropout` rule: in
+    /// training ∂L/∂x = g ⊙ m with the forward pass's mask m (kept elements scaled by
+    /// 1/(1 − p), dropped ones 0); in inference ∂L/∂x = g.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of the call along (no tangent, ẋ), by the library's `dropout` rule:
+    /// ẏ = ẋ ⊙ m in training with the forward pass's mask, ẏ = ẋ in inference.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }

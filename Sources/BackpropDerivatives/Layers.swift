@@ -19,6 +19,8 @@ import _Differentiation
 ///         func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { x * scale }
 ///     }
 public protocol DifferentiableLayer<Scalar>: Layer, Differentiable {
+    /// The scalar type of the input, the output and the layer's tensors: `Layer`'s `Scalar`,
+    /// named again as this protocol's primary associated type (`some DifferentiableLayer<Float>`).
     associatedtype Scalar
     /// The layer applied to `x`, differentiable with respect to the layer and `x`.
     @differentiable(reverse)
@@ -35,12 +37,15 @@ extension Linear: Differentiable {
         /// ∂/∂b, [outputs] (or the zero tangent).
         public var bias: Tensor<Scalar>
 
+        /// A tangent of the given fields: ∂/∂W [outputs, inputs] and ∂/∂b [outputs], either of
+        /// which may be the zero tangent.
         public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>) {
             self.weight = weight
             self.bias = bias
         }
     }
 
+    /// W ← W + offset.weight, b ← b + offset.bias (a zero-tangent field moves nothing).
     public mutating func move(by offset: TangentVector) {
         weight.move(by: offset.weight)
         bias.move(by: offset.bias)
@@ -48,6 +53,9 @@ extension Linear: Differentiable {
 }
 
 extension Linear {
+    /// The pullback of y = x·Wᵀ + b to (∂L/∂layer, ∂L/∂x), by the library's `Tensor.affine`
+    /// rule: with g = ∂L/∂y [B, outputs] and x [B, inputs], ∂L/∂W = gᵀ·x, ∂L/∂b = g summed over
+    /// the batch, ∂L/∂x = g·W.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
@@ -63,6 +71,8 @@ extension Linear {
         return (value, { let (gw, gb) = pullback($0); return TangentVector(weight: gw, bias: gb) })
     }
 
+    /// The differential along a tangent of the layer alone (x fixed), by the library's
+    /// `Tensor.affine` rule: ẏ = x·Ẇᵀ + ḃ.
     @derivative(of: callAsFunction, wrt: self)
     public func _jvpCallAsFunctionParameters(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector) -> Tensor<Scalar>) {
@@ -70,6 +80,8 @@ extension Linear {
         return (value, { differential($0.weight, $0.bias) })
     }
 
+    /// The differential along (a tangent of the layer, ẋ), by the library's `Tensor.affine` rule:
+    /// ẏ = ẋ·Wᵀ + x·Ẇᵀ + ḃ.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) {
@@ -107,52 +119,76 @@ extension LibraryRule {
 }
 
 extension ReLU: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of `x.relu()` to (no tangent, ∂L/∂x), by the library's `relu()` rule:
+    /// ∂L/∂x = g where x > 0, else 0.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of `x.relu()` along (no tangent, ẋ), by the library's `relu()` rule:
+    /// ẏ = ẋ where x > 0, else 0.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension Tanh: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of y = `x.tanh()` to (no tangent, ∂L/∂x), by the library's `tanh()` rule:
+    /// ∂L/∂x = g ⊙ (1 − y²).
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of y = `x.tanh()` along (no tangent, ẋ), by the library's `tanh()`
+    /// rule: ẏ = (1 − y²) ⊙ ẋ.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension Sigmoid: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of y = `x.sigmoid()` to (no tangent, ∂L/∂x), by the library's `sigmoid()`
+    /// rule: ∂L/∂x = g ⊙ y(1 − y).
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of y = `x.sigmoid()` along (no tangent, ẋ), by the library's
+    /// `sigmoid()` rule: ẏ = y(1 − y) ⊙ ẋ.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
 }
 
 extension GELU: Differentiable {
+    /// `EmptyTangent`: the layer has no parameters.
     public typealias TangentVector = EmptyTangent
+    /// Does nothing: the layer has no parameters to move.
     public mutating func move(by offset: EmptyTangent) {}
 
+    /// The pullback of `x.gelu()` = x·Φ(x) to (no tangent, ∂L/∂x), by the library's `gelu()`
+    /// rule: ∂L/∂x = g ⊙ (Φ(x) + x·φ(x)).
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (EmptyTangent, Tensor<Scalar>)) { LibraryRule.vjp(self, x) }
 
+    /// The differential of `x.gelu()` = x·Φ(x) along (no tangent, ẋ), by the library's
+    /// `gelu()` rule: ẏ = (Φ(x) + x·φ(x)) ⊙ ẋ.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (EmptyTangent, Tensor<Scalar>) -> Tensor<Scalar>) { LibraryRule.jvp(self, x) }
@@ -164,17 +200,24 @@ extension Softmax: Differentiable {
     /// The tangent of a β-softmax layer: ∂/∂β (rank 0). It is always the zero tangent when β
     /// is not learnable, and moving such a layer leaves β as it is.
     public struct TangentVector: Differentiable, AdditiveArithmetic, Sendable {
+        /// ∂/∂β, rank 0 (or the zero tangent).
         public var beta: Tensor<Scalar>
 
+        /// The tangent ∂/∂β = `beta`.
         public init(beta: Tensor<Scalar>) { self.beta = beta }
     }
 
+    /// β ← β + offset.beta when β is learnable; a fixed β stays as it is.
     public mutating func move(by offset: TangentVector) {
         if isBetaLearnable { beta.move(by: offset.beta) }
     }
 }
 
 extension Softmax {
+    /// The pullback of y = softmax(βx) (along the last axis) to (∂L/∂layer, ∂L/∂x), by the
+    /// library's `softmax(inverseTemperature:)` rule: with z̄ = y ⊙ (g − Σᵢ gᵢyᵢ) per row,
+    /// ∂L/∂x = β·z̄ and ∂L/∂β = Σ x ⊙ z̄ over all elements. For a fixed β the rule runs for x
+    /// alone and ∂L/∂β is the zero tangent.
     @derivative(of: callAsFunction)
     public func _vjpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> (TangentVector, Tensor<Scalar>)) {
@@ -186,6 +229,9 @@ extension Softmax {
         return (value, { let (gx, gb) = pullback($0); return (TangentVector(beta: gb), gx) })
     }
 
+    /// The differential of y = softmax(βx) along (β̇, ẋ), by the library's
+    /// `softmax(inverseTemperature:)` rule: with ż = βẋ + β̇x, ẏ = y ⊙ (ż − Σᵢ yᵢżᵢ) per row.
+    /// For a fixed β, β̇ is ignored.
     @derivative(of: callAsFunction)
     public func _jvpCallAsFunction(_ x: Tensor<Scalar>)
         -> (value: Tensor<Scalar>, differential: (TangentVector, Tensor<Scalar>) -> Tensor<Scalar>) {
@@ -203,11 +249,14 @@ extension Softmax {
 extension Residual: Differentiable where Body: Differentiable {
     /// The tangent of x + f(x): the body's.
     public struct TangentVector: Differentiable, AdditiveArithmetic {
+        /// The body's tangent: x + f(x) has no parameters besides f's.
         public var body: Body.TangentVector
 
+        /// The tangent whose body's tangent is `body`.
         public init(body: Body.TangentVector) { self.body = body }
     }
 
+    /// Moves the body by `offset.body`.
     public mutating func move(by offset: TangentVector) {
         body.move(by: offset.body)
     }

@@ -61,6 +61,7 @@ extension Tensor: AdditiveArithmetic {
 
 /// A tensor is its own tangent space: `TangentVector == Tensor`.
 extension Tensor: Differentiable {
+    /// A tensor: of this tensor's shape, or the zero tangent.
     public typealias TangentVector = Tensor
 
     /// self ← self + offset (the zero tangent moves nothing).
@@ -71,11 +72,17 @@ extension Tensor: Differentiable {
 
 /// The tangent of a value with nothing to differentiate (an activation layer).
 public struct EmptyTangent: Differentiable, AdditiveArithmetic, Sendable {
+    /// Itself: the tangent of an empty tangent is empty.
     public typealias TangentVector = EmptyTangent
+    /// The empty tangent, the type's only value.
     public init() {}
+    /// The empty tangent, the type's only value.
     public static var zero: EmptyTangent { EmptyTangent() }
+    /// The empty tangent: the sum of two empty tangents.
     public static func + (_: EmptyTangent, _: EmptyTangent) -> EmptyTangent { EmptyTangent() }
+    /// The empty tangent: the difference of two empty tangents.
     public static func - (_: EmptyTangent, _: EmptyTangent) -> EmptyTangent { EmptyTangent() }
+    /// Does nothing: there is nothing to move.
     public mutating func move(by _: EmptyTangent) {}
 }
 

@@ -38,22 +38,28 @@ extension Dropout: DifferentiableLayer {}
 /// are named `"0.<first's names>"` and `"1.<second's names>"`.
 public struct Chain<First: DifferentiableLayer, Second: DifferentiableLayer>: DifferentiableLayer
 where First.Scalar == Second.Scalar {
+    /// The scalar type of both layers.
     public typealias Scalar = First.Scalar
     /// Applied first.
     public var first: First
     /// Applied to the first's output.
     public var second: Second
 
+    /// The composition `second(first(x))`: `first`'s output must fit `second`'s input.
     public init(_ first: First, _ second: Second) {
         self.first = first
         self.second = second
     }
 
+    /// Declares `first` as the submodule `"0"` and `second` as `"1"` (`"0.weight"`, and in a
+    /// nested chain `"1.0.weight"`, …).
     public mutating func visitTensors(with visitor: inout some TensorVisitor<Scalar>) {
         visitor.module("0", &first)
         visitor.module("1", &second)
     }
 
+    /// second(first(x)), differentiable with respect to both layers and x: the pullback runs
+    /// `second`'s, then `first`'s, and the chain's tangent holds theirs.
     @differentiable(reverse)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         second(first(x))
