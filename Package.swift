@@ -62,11 +62,11 @@ let package = Package(
             resources: [.copy("Resources/digits.csv"), .copy("Resources/NOTICE.md")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
-        // Explanations of a backward pass, on the core's public API (its rules, transforms and
-        // finite differences).
+        // Explanations of a backward pass, on the core's public API (its activations, rules,
+        // transforms and finite differences).
         .target(
             name: "BackpropExplain",
-            dependencies: ["Backprop", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["Backprop"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The `backprop bench` workloads and the GEMM benchmark: in no library product, so users

@@ -50,9 +50,7 @@ extension ExplainNetwork {
         let layers = classifier.network.layers.compactMap { $0 as? Linear<Float> }.map {
             Layer(weight: $0.weight.converted(to: Double.self), bias: $0.bias.converted(to: Double.self))
         }
-        guard let activation = ExplainActivation(named: classifier.activation.rawValue) else {
-            throw ExplainError("\(source): activation \(classifier.activation.rawValue) cannot be explained")
-        }
+        let activation = classifier.activation
         let mean = classifier.standardization.mean.map(Double.init), std = classifier.standardization.std.map(Double.init)
         let standardised = mean.contains { $0 != 0 } || std.contains { $0 != 1 }
         let x = (0..<features).map { (input[$0] - mean[$0]) / std[$0] }
@@ -83,20 +81,19 @@ extension ExplainNetwork {
         // From the end: Linear layers with the same activation (or none) between each pair;
         // dropout, the identity in evaluation, is passed over.
         var start = all.count, linears: [Linear<Float>] = []
-        var activation: ExplainActivation? = nil, between: ExplainActivation? = nil
+        var activation: Activation? = nil, between: Activation? = nil, activationFound = false
         scan: for i in stride(from: all.count - 1, through: 0, by: -1) {
             let layer = all[i]
             if let linear = layer as? Linear<Float> {
                 if !linears.isEmpty {
-                    let kind = between ?? .identity
-                    if activation == nil { activation = kind } else if activation != kind { break scan }
+                    if !activationFound { (activation, activationFound) = (between, true) } else if activation != between { break scan }
                 }
                 linears.insert(linear, at: 0)
                 start = i
                 between = nil
             } else if layer is Dropout<Float> {
                 continue
-            } else if let kind = ExplainActivation(layer: layer), between == nil {
+            } else if let kind = Activation(layer: layer), between == nil {
                 between = kind
             } else {
                 break scan
@@ -112,7 +109,7 @@ extension ExplainNetwork {
         if start > 0 {
             description += "; its layers 0–\(start - 1) (\(parts.prefix(start).joined(separator: ", "))) compute the \(x.count) features x from the standardised example, and the walk explains the rest"
         }
-        var network = ExplainNetwork(layers: layers, activation: activation ?? .identity,
+        var network = ExplainNetwork(layers: layers, activation: activation,
                                      inverseTemperature: inverseTemperature ?? Double(classifier.beta.scalar),
                                      input: x.converted(to: Double.self).reshaped([x.count]), target: 0, source: description)
         if let target {

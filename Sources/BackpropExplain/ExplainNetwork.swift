@@ -1,11 +1,19 @@
 import Backprop
-import RealModule
 
 /// A problem with what `explain` was asked to explain, said in one line.
 public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The setting an error is about, so a caller can name it in its own words.
     public enum Setting: String, Sendable {
-        case example, inputCount = "input count", outputCount = "output count", target, beta = "β"
+        /// The example x (its length or its numbers).
+        case example
+        /// The number of inputs N of a generated network.
+        case inputCount = "input count"
+        /// The number of classes T of a generated network.
+        case outputCount = "output count"
+        /// The target class.
+        case target
+        /// The softmax's inverse temperature β.
+        case beta = "β"
     }
 
     /// The message.
@@ -20,54 +28,20 @@ public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable 
     }
 }
 
-/// The elementwise function between two dense layers of an explained network.
-public enum ExplainActivation: String, Sendable, CaseIterable {
-    case relu, tanh, sigmoid, gelu, identity
+/// How an explanation evaluates and writes the function between two dense layers: the
+/// library's ``Activation``, or nil for none (the identity).
+extension Optional where Wrapped == Activation {
+    /// h = f(z) with the library's differentiable op; z itself for the identity.
+    func apply(_ z: Tensor<Double>) -> Tensor<Double> { map { $0(z) } ?? z }
 
-    /// The activation by the name a model file uses (`"relu"`, `"ReLU"`, `"linear"`, …).
-    public init?(named name: String) {
-        switch name.lowercased() {
-        case "relu": self = .relu
-        case "tanh": self = .tanh
-        case "sigmoid", "logistic": self = .sigmoid
-        case "gelu": self = .gelu
-        case "identity", "linear", "none", "": self = .identity
-        default: return nil
-        }
-    }
+    /// f′(z) from its closed form (``Activation/derivative(at:output:)``), given z and h = f(z).
+    func derivative(input z: Double, output h: Double) -> Double { map { $0.derivative(at: z, output: h) } ?? 1 }
 
-    /// The activation a layer computes, if it is one of the elementwise activation layers.
-    init?(layer: any Backprop.Layer<Float>) {
-        switch layer {
-        case is ReLU<Float>: self = .relu
-        case is Tanh<Float>: self = .tanh
-        case is Sigmoid<Float>: self = .sigmoid
-        case is GELU<Float>: self = .gelu
-        default: return nil
-        }
-    }
+    /// The function's name, as model files and the graph's nodes write it.
+    var name: String { map(\.rawValue) ?? "identity" }
 
-    /// h = f(z) with the library's own differentiable op.
-    func apply(_ z: Tensor<Double>) -> Tensor<Double> {
-        switch self {
-        case .relu: return z.relu()
-        case .tanh: return z.tanh()
-        case .sigmoid: return z.sigmoid()
-        case .gelu: return z.gelu()
-        case .identity: return z
-        }
-    }
-
-    /// f′(z) from its textbook formula, given z and h = f(z).
-    func derivative(input z: Double, output h: Double) -> Double {
-        switch self {
-        case .relu: return z > 0 ? 1 : 0
-        case .tanh: return 1 - h * h
-        case .sigmoid: return h * (1 - h)
-        case .gelu: return 0.5 * (1 + Double.erf(z / 2.squareRoot())) + z * Double.exp(-z * z / 2) / (2 * Double.pi).squareRoot()
-        case .identity: return 1
-        }
-    }
+    /// The function's name as the formulas write it.
+    var symbol: String { self == .sigmoid ? "σ" : name }
 
     /// f′ written out, in terms of z and h = f(z).
     var derivativeFormula: String {
@@ -76,12 +50,9 @@ public enum ExplainActivation: String, Sendable, CaseIterable {
         case .tanh: return "tanh′(z) = 1 − h²"
         case .sigmoid: return "σ′(z) = h(1 − h)"
         case .gelu: return "gelu′(z) = Φ(z) + z φ(z)"
-        case .identity: return "f′(z) = 1"
+        case nil: return "f′(z) = 1"
         }
     }
-
-    /// The function's name as the formulas write it.
-    var symbol: String { self == .sigmoid ? "σ" : rawValue }
 }
 
 /// A dense network ending in softmax(β·) and cross-entropy, with one input and its target:
@@ -116,6 +87,7 @@ public struct ExplainNetwork {
         /// c.
         public var bias: Double
 
+        /// A convolution of `image` X [H, W] with `kernel` K [kh, kw] (kh ≤ H, kw ≤ W) plus `bias` c.
         public init(image: Tensor<Double>, kernel: Tensor<Double>, bias: Double) {
             self.image = image
             self.kernel = kernel
@@ -138,8 +110,8 @@ public struct ExplainNetwork {
 
     /// The dense layers, input first.
     public var layers: [Layer]
-    /// The function between layers (unused with one layer).
-    public var activation: ExplainActivation
+    /// The function between layers, nil for none (the identity); unused with one layer.
+    public var activation: Activation?
     /// The softmax's inverse temperature β.
     public var inverseTemperature: Double
     /// The example x, [inputs].
@@ -150,7 +122,7 @@ public struct ExplainNetwork {
     public var source: String
 
     /// A network; call `validated()` before explaining one built from user input.
-    public init(layers: [Layer], activation: ExplainActivation = .identity, inverseTemperature: Double,
+    public init(layers: [Layer], activation: Activation? = nil, inverseTemperature: Double,
                 input: Tensor<Double>, target: Int, source: String) {
         self.layers = layers
         self.activation = activation

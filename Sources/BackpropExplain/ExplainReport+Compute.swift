@@ -227,7 +227,7 @@ extension ExplainReport {
             steps.append(ExplainStep(
                 id: "dL_dz\(k)", title: "\(gradientName(zName)): back through \(activation.symbol)",
                 formula: "\(x) = \(activation.symbol)(\(zName))  ⇒  \(gradientName(zName)) = \(activation.symbol)′(\(zName)) ⊙ \(gradientName(x)),  \(activation.derivativeFormula)",
-                method: "valueWithPullback(at: \(zName)) of \(activation.rawValue), pulled back from \(gradientName(x))",
+                method: "valueWithPullback(at: \(zName)) of \(activation.name), pulled back from \(gradientName(x))",
                 result: dz,
                 checks: [
                     check(.closedForm, "\(activation.symbol)′(\(zName)) ⊙ \(gradientName(x))",
@@ -291,7 +291,7 @@ extension ExplainReport {
             if k < layerCount - 1 {
                 let h = names.input(k + 1)
                 nodes.append(ExplainGraph.Node(
-                    operation: activation.rawValue, formula: "\(activation.symbol)(\(z))", sideInputs: [],
+                    operation: activation.name, formula: "\(activation.symbol)(\(z))", sideInputs: [],
                     output: edge(h, vector(h, inputs[k + 1]), vector(gradientName(h), gradientsOfInputs[k + 1], entries: h))))
             }
         }
@@ -319,7 +319,7 @@ extension ExplainReport {
 
         for (k, layer) in net.layers.enumerated() {
             architecture += " → affine (\(names.weight(k)): \(layer.weight.shape[0])×\(layer.weight.shape[1]), \(names.bias(k)))"
-            if k < layerCount - 1 { architecture += " → \(activation.rawValue)" }
+            if k < layerCount - 1 { architecture += " → \(activation.name)" }
         }
         architecture += " → softmax(β = \(ExplainFormat.number(net.inverseTemperature))) → cross-entropy"
         self.init(source: net.source, architecture: architecture, target: target, inverseTemperature: net.inverseTemperature,
