@@ -39,7 +39,7 @@ let package = Package(
         // API for the library is `package` access, so it is not API of the `Backprop` product; the
         // few kernel types users need (TensorScalar, Size2D, KernelISA, Gemm, BLASPreference,
         // AllocatorTuning) are public, and the core re-exports them by name (scoped
-        // `@_exported import`s in Support/KernelSettings.swift, not the whole module), and the
+        // `@_exported import`s in Support/KernelAPI.swift, not the whole module), and the
         // core's public `threadCount` sets the kernels' thread count. The kernels are generic over
         // TensorScalar, so the protocol lives here, below the core.
         .target(
