@@ -5,7 +5,12 @@ let package = Package(
     name: "Backprop",
     platforms: [.macOS(.v15)],
     products: [
+        // The library users link: tensors, autodiff, rules, layers, training, data, checking,
+        // distributed training. Its kernels module comes with it; benchmarks and the CLI do not.
         .library(name: "Backprop", targets: ["Backprop"]),
+        // The step-by-step explanation of a backward pass (reports and their text, Markdown,
+        // HTML and SVG renderings), built on the library's public API.
+        .library(name: "BackpropExplain", targets: ["BackpropExplain"]),
         // Swift's differentiable programming (`import _Differentiation`) on Backprop tensors and layers.
         .library(name: "BackpropDifferentiable", targets: ["BackpropDifferentiable"]),
         .executable(name: "backprop", targets: ["backprop"]),
@@ -22,20 +27,61 @@ let package = Package(
         // C kernels for AVX2 and AVX-512, chosen at run time (per-function target attributes, no
         // flags), and the prefetch and streaming-store helpers of the row kernels.
         .target(name: "CBackpropKernels"),
+        // The module boundaries are enforced by the compiler; each target sees only what it
+        // imports (A ← B: B depends on A):
+        //
+        //   CBackpropKernels ← BackpropKernels ← Backprop ← BackpropExplain ← backprop (CLI)
+        //   Backprop, BackpropKernels ← BackpropBenchmarks ← backprop (CLI), gemm-bench
+        //
+        // BackpropKernels: the Swift kernels on raw buffers (GEMM, elementwise, softmax,
+        // reductions, convolution, pooling, normalization, optimizer updates), threading, the
+        // instruction-set choice and the system BLAS. It knows nothing of tensors or graphs. Its
+        // API for the library is `package` access, so it is not API of the `Backprop` product; the
+        // few kernel types users need (TensorScalar, Size2D, KernelISA, Gemm, BLASPreference,
+        // AllocatorTuning) are public, and the core re-exports them by name (scoped
+        // `@_exported import`s in Support/KernelAPI.swift, not the whole module), and the
+        // core's public `threadCount` sets the kernels' thread count. The kernels are generic over
+        // TensorScalar, so the protocol lives here, below the core.
+        .target(
+            name: "BackpropKernels",
+            dependencies: [
+                "CBackpropKernels",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The core library: tensors, the graph and transforms, the derivative rules, layers,
+        // training, data files, checking, distributed training.
         .target(
             name: "Backprop",
             dependencies: [
                 "CZlib",
-                "CBackpropKernels",
+                "BackpropKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
             resources: [.copy("Resources/digits.csv"), .copy("Resources/NOTICE.md")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Explanations of a backward pass, on the core's public API (its activations, rules,
+        // transforms and finite differences).
+        .target(
+            name: "BackpropExplain",
+            dependencies: ["Backprop"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The `backprop bench` workloads and the GEMM benchmark: in no library product, so users
+        // who link `Backprop` never compile them.
+        .target(
+            name: "BackpropBenchmarks",
+            dependencies: ["Backprop", "BackpropKernels", "CBackpropKernels"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "backprop",
             dependencies: [
                 "Backprop",
+                "BackpropExplain",
+                "BackpropBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
@@ -43,7 +89,7 @@ let package = Package(
         // Hand-run GEMM benchmark (not a test): swift run -c release gemm-bench --help
         .executableTarget(
             name: "gemm-bench",
-            dependencies: ["Backprop"],
+            dependencies: ["Backprop", "BackpropBenchmarks"],
             path: "bench/GemmBench",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
@@ -98,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackpropTests",
-            dependencies: ["Backprop"],
+            dependencies: ["Backprop", "BackpropKernels", "BackpropExplain", "BackpropBenchmarks"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backprop
+import BackpropBenchmarks
 import Foundation
 
 extension BenchmarkWorkload: ExpressibleByArgument {}

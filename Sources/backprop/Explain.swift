@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backprop
+import BackpropExplain
 import Foundation
 
 /// `backprop explain`: one forward and one backward pass, shown step by step and checked.

@@ -5,6 +5,7 @@
 // Build with `-Xswiftc -target-cpu -Xswiftc haswell` for the AVX2 build. Prints a Markdown
 // table, one column per thread count. Timings are medians after warm-up; see docs/performance-gemm-notes.md.
 import Backprop
+import BackpropBenchmarks
 #if canImport(Glibc)
 import Glibc
 #else

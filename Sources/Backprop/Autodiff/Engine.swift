@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// The graph walks shared by every transform: reverse accumulation of cotangents and forward
 /// propagation of tangents. Both are iterative (no recursion limit) and visit only the nodes
 /// that lie between the variables and the result.

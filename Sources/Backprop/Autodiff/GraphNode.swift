@@ -1,4 +1,5 @@
 import Synchronization
+import BackpropKernels
 
 /// Which transforms are active on this task or thread.
 ///

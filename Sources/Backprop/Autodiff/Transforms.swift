@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // The differential operators, named as in Swift's differentiable programming where they overlap.
 // Every transform records the graph of `f` from fresh variables, then walks it with `Engine`.
 // Inside another transform the walk is itself recorded, so transforms nest (see `hessian`).

@@ -1,4 +1,5 @@
 import Foundation
+import BackpropKernels
 
 /// Data-parallel training: the strategy a `Trainer` uses once `distribute(over:)` has made it
 /// one replica of a group of ranks.
@@ -170,6 +171,9 @@ public struct DataParallelStatistics: Sendable, Equatable {
     public var bytesReduced = 0
     /// All-reduce buckets per step.
     public var bucketCount = 0
+
+    /// No steps and no communication yet: what a replica starts from.
+    public init() {}
 
     /// Milliseconds of all-reduce per step.
     public var allReduceMillisecondsPerStep: Double { steps == 0 ? 0 : allReduceSeconds * 1000 / Double(steps) }

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// Which examples each rank trains on: every rank draws the same shuffled global batches (the
 /// single-process `Trainer`'s order for the same seed and epoch) and takes its own contiguous
 /// part of each.

@@ -1,4 +1,5 @@
 import Foundation
+import BackpropKernels
 
 /// A communicator whose ranks are threads of one process: the data-parallel logic, tested
 /// without MPI.

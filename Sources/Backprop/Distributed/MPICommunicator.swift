@@ -1,3 +1,4 @@
+import BackpropKernels
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -89,3 +89,48 @@ public enum Activation: String, CaseIterable, Sendable {
         }
     }
 }
+
+extension Activation {
+    /// The activation an elementwise activation layer computes: `.relu` for ``ReLU``, `.tanh`
+    /// for ``Tanh``, `.sigmoid` for ``Sigmoid``, `.gelu` for ``GELU``; nil for any other layer.
+    public init?<Scalar: TensorScalar>(layer: any Layer<Scalar>) {
+        switch layer {
+        case is ReLU<Scalar>: self = .relu
+        case is Tanh<Scalar>: self = .tanh
+        case is Sigmoid<Scalar>: self = .sigmoid
+        case is GELU<Scalar>: self = .gelu
+        default: return nil
+        }
+    }
+
+    /// h = f(z), elementwise, with the library's differentiable op: what ``layer(_:)``'s layer
+    /// computes, recorded on the tape like any other op.
+    public func callAsFunction<Scalar: TensorScalar>(_ z: Tensor<Scalar>) -> Tensor<Scalar> {
+        switch self {
+        case .relu: return z.relu()
+        case .tanh: return z.tanh()
+        case .sigmoid: return z.sigmoid()
+        case .gelu: return z.gelu()
+        }
+    }
+
+    /// f′(z) in closed form, given z and h = f(z) (each rule uses whichever is simpler):
+    ///
+    /// - relu′(z) = 1 if z > 0, else 0 (0 at the kink, as PyTorch);
+    /// - tanh′(z) = 1 − h²;
+    /// - σ′(z) = h(1 − h);
+    /// - gelu′(z) = Φ(z) + z·φ(z), with Φ(z) = ½(1 + erf(z/√2)) and φ(z) = e^{−z²/2}/√(2π).
+    ///
+    /// The textbook formula, independent of the tape: a check on the op's pullback.
+    public func derivative<Scalar: TensorScalar>(at z: Scalar, output h: Scalar) -> Scalar {
+        switch self {
+        case .relu: return z > 0 ? 1 : 0
+        case .tanh: return 1 - h * h
+        case .sigmoid: return h * (1 - h)
+        case .gelu:
+            let cdf = (1 + Scalar.erf(z / Scalar(2).squareRoot())) / 2
+            let density = Scalar.exp(-z * z / 2) / (2 * Scalar.pi).squareRoot()
+            return cdf + z * density
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import RealModule
+import BackpropKernels
 
 /// Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter), exactly as PyTorch's `torch.optim.Adam`
 /// and `torch.optim.AdamW` (no AMSGrad). At step t = 1, 2, …:

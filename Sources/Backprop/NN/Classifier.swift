@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// A multilayer perceptron that classifies raw feature rows: the model `backprop train` builds.
 ///
 /// Raw inputs x are standardised, x′ = (x − mean)/std, then passed through

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Convolutional layers on NCHW batches, named and shaped as PyTorch's modules.
 
 /// A 2-D convolution (PyTorch `nn.Conv2d`): x [N, C, H, W] → [N, O, H′, W′].

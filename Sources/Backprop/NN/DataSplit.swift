@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// Which examples go to training, validation and test: a seeded, stratified split.
 ///
 /// Each class is shuffled on its own and cut in the same proportions, so every split has

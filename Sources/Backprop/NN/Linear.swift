@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// A dense (fully connected) layer: y = x·Wᵀ + b.
 ///
 /// Shapes as PyTorch's `nn.Linear`: `weight` W is [out, in], `bias` b is [out]; x is [in] or a

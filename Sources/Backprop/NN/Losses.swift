@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Loss functions: each returns a scalar tensor, the mean over the batch.
 
 /// The losses used for training, as composites of the core's differentiable operations.

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// A model, or a part of one: a tree of named tensors.
 ///
 /// A module declares each of its tensors once, in `visitTensors(with:)`: its trainable

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// Tensors with dotted names, in order: a model's parameters or `state_dict`, its gradients,
 /// an optimizer's state.
 ///

@@ -1,4 +1,5 @@
 import Synchronization
+import BackpropKernels
 
 /// The state and computation shared by `BatchNorm1d` and `BatchNorm2d`.
 ///

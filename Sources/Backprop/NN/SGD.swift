@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// Stochastic gradient descent with momentum, Nesterov momentum and L2 weight decay, exactly
 /// as PyTorch's `torch.optim.SGD` (dampening 0):
 ///

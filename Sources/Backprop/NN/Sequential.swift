@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// Layers applied one after another, as PyTorch's `nn.Sequential`; itself a layer, so it nests.
 ///
 /// Layer i's tensors are named `"<i>.<its names>"` exactly as `nn.Sequential.state_dict()`

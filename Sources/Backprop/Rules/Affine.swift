@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // The affine map y = Wx + b, the seed derivation's first half (docs/derivations.md §1).
 
 extension Tensor {

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Elementwise arithmetic with broadcasting: forward, VJP and JVP side by side.
 // Cotangents are returned in the broadcast (output) shape; the engine sums them down.
 

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Softmax and cross-entropy fused: the stable way to train a classifier.
 
 extension Tensor {

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Dropout: a random mask, held constant for the derivatives.
 
 extension Tensor {

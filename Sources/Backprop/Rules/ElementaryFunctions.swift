@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Unary elementary functions: forward, VJP and JVP side by side. Each derivative is written
 // with differentiable operations on the saved input x or output y, so it can be differentiated again.
 

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Matrix multiplication, the one primitive behind every dense layer.
 
 extension Tensor {

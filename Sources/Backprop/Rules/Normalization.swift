@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Batch and layer normalisation: forward, VJP and JVP side by side. The VJPs run the fused
 // kernels when the backward pass is not itself recorded, and otherwise the same formulas
 // composed of differentiable ops (so second derivatives work).

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Pooling over the spatial axes of NCHW tensors: maximum, average and global average.
 // Max pooling is a gather at the windows' arg-max positions (held constant), average pooling a
 // fixed linear map; each derivative is the adjoint movement, itself a recorded op.

@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Reductions along an axis. Axes may be negative (counted from the end).
 
 extension Tensor {

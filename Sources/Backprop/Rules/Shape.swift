@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Operations that move or copy elements without arithmetic. All are linear, so each VJP is
 // the transposed movement and each JVP is the same movement applied to the tangent.
 

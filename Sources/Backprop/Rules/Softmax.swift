@@ -1,3 +1,5 @@
+import BackpropKernels
+
 // Softmax with inverse temperature β, the seed derivation's second half (docs/derivations.md §2).
 
 extension Tensor {

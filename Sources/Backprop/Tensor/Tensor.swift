@@ -1,3 +1,5 @@
+import BackpropKernels
+
 /// An n-dimensional array of `Float` or `Double`, stored contiguously in row-major order.
 ///
 /// `Tensor` has value semantics: its scalars live in a copy-on-write `Array`, so copies are

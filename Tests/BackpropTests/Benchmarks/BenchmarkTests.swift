@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backprop
+import BackpropBenchmarks
 
 /// The benchmark runner on tiny shapes: every workload runs and reports in the shared schema.
 /// (Speed is never asserted.)

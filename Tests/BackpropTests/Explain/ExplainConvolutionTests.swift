@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropExplain
 
 // `backprop explain --convolution`: a 3×3 kernel over a 5×5 image in front of the affine map,
 // walked forward and backward with the correlation, full-convolution and sum formulas beside

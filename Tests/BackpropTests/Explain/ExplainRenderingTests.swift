@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import Backprop
+@testable import BackpropExplain
 
 /// Parses XML and keeps every element with its attributes and the text directly inside it.
 private final class XMLElements: NSObject, XMLParserDelegate {

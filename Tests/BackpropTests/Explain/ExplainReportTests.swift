@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropExplain
 
 /// The numbers a report shows, recomputed here from the closed forms of docs/derivations.md.
 private struct ClosedForms {

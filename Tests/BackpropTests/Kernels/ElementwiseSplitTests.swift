@@ -1,5 +1,6 @@
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 /// The elementwise kernels cut large loops into one range per thread. Each element's arithmetic
 /// is the same whatever the split, so every split must give the one-thread result bit for bit,

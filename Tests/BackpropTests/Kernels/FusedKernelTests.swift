@@ -1,5 +1,6 @@
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 /// Runs `body` with the fused kernels switched off: every rule takes its composed formula.
 private func composed<R>(_ body: () -> R) -> R {

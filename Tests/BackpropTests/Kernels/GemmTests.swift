@@ -1,5 +1,6 @@
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 /// One GEMM problem: shapes, transposes, padded leading dimensions, and whether C accumulates.
 struct GemmCase: CustomStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 /// Every kernel variant this machine can run (`KernelVariant.runnable`: the Swift baseline, and
 /// the C target's AVX2, AVX-512 and AVX-512-code-on-AVX2 sets where the CPU has the

@@ -1,5 +1,6 @@
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 @Suite("Optimizer kernels")
 struct OptimizerKernelTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 /// Streaming (non-temporal) stores and prefetching are cache controls: they must change no value.
 @Suite("Softmax VJP with streaming stores")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backprop
+import BackpropKernels
 
 // The convolutional layers on the model API: batch norm's running statistics against PyTorch
 // (the batch-norm cases of Fixtures/cnn_ops.json), buffers by PyTorch's names, training and
