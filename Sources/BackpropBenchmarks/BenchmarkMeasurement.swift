@@ -26,6 +26,9 @@ public struct BenchmarkMeasurement: Sendable, Equatable {
     /// set) and `cpu` (the CPU model) for `backprop bench`.
     public var details: [(key: String, value: String)] = []
 
+    /// A measurement of `workload` at `shape` on `threads` threads through `backend`, with its
+    /// median time and, where the workload counts them, its arithmetic or memory rate and other
+    /// figures (`details` start empty).
     public init(workload: String, shape: String, threads: Int, backend: String, medianMilliseconds: Double,
                 gigaflops: Double? = nil, gigabytesPerSecond: Double? = nil, extra: [(key: String, value: Double)] = []) {
         self.workload = workload; self.shape = shape; self.threads = threads; self.backend = backend
@@ -33,6 +36,7 @@ public struct BenchmarkMeasurement: Sendable, Equatable {
         self.gigabytesPerSecond = gigabytesPerSecond; self.extra = extra
     }
 
+    /// Whether the two give the same JSON line (every field and figure equal).
     public static func == (a: Self, b: Self) -> Bool { a.jsonLine == b.jsonLine }
 
     /// One JSON object on one line, keys in a fixed order:

@@ -32,6 +32,7 @@ public struct BenchmarkOptions: Sendable {
     public var minimumRuns = 5
     /// …but no more than this many.
     public var maximumRuns = 500
+    /// The timed runs' minimum total, in seconds (`backprop bench --seconds`).
     public var minimumSeconds = 1.0
     /// Tiny shapes and few runs: checks that every workload runs, says nothing about speed.
     public var smoke = false
@@ -42,6 +43,7 @@ public struct BenchmarkOptions: Sendable {
     /// (`DataParallel.bucketCapacity`).
     public var bucketCapacity = DataParallel.defaultBucketCapacity
 
+    /// The defaults: 2 warm-up runs, then 5 to 500 timed runs lasting at least 1 second.
     public init() {}
 
     /// Tiny shapes, one warm-up and two runs.

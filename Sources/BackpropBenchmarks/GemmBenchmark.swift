@@ -14,17 +14,30 @@ import Dispatch
 public enum GemmBenchmark {
     /// Which product of a layer's matrices: forward A·B, weight gradient Aᵀ·B, input gradient A·Bᵀ.
     public enum Form: String, Sendable, CaseIterable {
-        case ab = "A·B", atb = "Aᵀ·B", abt = "A·Bᵀ"
+        /// A·B, the forward product (input × weight).
+        case ab = "A·B"
+        /// Aᵀ·B, the weight gradient (inputᵀ × output gradient).
+        case atb = "Aᵀ·B"
+        /// A·Bᵀ, the input gradient (output gradient × weightᵀ).
+        case abt = "A·Bᵀ"
     }
 
     /// A layer of shape (M, K, N) — input M×K, weight K×N, output M×N — and the product to time.
     public struct Workload: Sendable {
+        /// What the shape is, e.g. `square 1024` or `mlp (128,784,512)`.
         public var name: String
-        public var m: Int, k: Int, n: Int
+        /// Rows of the input (the batch).
+        public var m: Int
+        /// Columns of the input, rows of the weight.
+        public var k: Int
+        /// Columns of the weight and of the output.
+        public var n: Int
+        /// Which of the three products is timed.
         public var form: Form
         /// 2·M·K·N, the same for all three forms.
         public var flops: Double { 2 * Double(m) * Double(k) * Double(n) }
 
+        /// The `form` product of a layer of shape (`m`, `k`, `n`), called `name`.
         public init(name: String, m: Int, k: Int, n: Int, form: Form) {
             self.name = name; self.m = m; self.k = k; self.n = n; self.form = form
         }
@@ -32,9 +45,13 @@ public enum GemmBenchmark {
 
     /// One measurement.
     public struct Result: Sendable {
+        /// The product timed.
         public var workload: Workload
+        /// The threads it ran on.
         public var threads: Int
+        /// The GEMM backend: the library's kernels (with their variant) or the system BLAS.
         public var backend: String
+        /// `Float` or `Double`.
         public var scalar: String
         /// Median seconds per call.
         public var seconds: Double

@@ -22,10 +22,14 @@ import Foundation
 ///
 ///     print(KernelISA.active)   // "avx2" on a Zen 3 server
 public enum KernelISA: Int, CaseIterable, Comparable, Sendable, CustomStringConvertible {
+    /// The Swift kernels as compiled for any x86-64 (SSE2) or ARM64 (NEON) CPU.
     case baseline = 0
+    /// C kernels for AVX2 with fused multiply-adds (Intel Haswell, AMD Zen and later).
     case avx2 = 1
+    /// C kernels for AVX-512 F, DQ, BW and VL (Intel Skylake-SP, AMD Zen 4 and later).
     case avx512 = 2
 
+    /// The name `BACKPROP_ISA` takes and `backprop bench` prints: `baseline`, `avx2`, `avx512`.
     public var description: String {
         switch self {
         case .baseline: return "baseline"
@@ -34,6 +38,8 @@ public enum KernelISA: Int, CaseIterable, Comparable, Sendable, CustomStringConv
         }
     }
 
+    /// Whether `a` is a lower variant than `b` (baseline < avx2 < avx512): a CPU that runs `b`
+    /// runs `a`.
     public static func < (a: KernelISA, b: KernelISA) -> Bool { a.rawValue < b.rawValue }
 
     /// The best variant this CPU and operating system support (CPUID and XCR0; `baseline`
