@@ -9,6 +9,8 @@ extension Tensor {
     /// p = 0 gives x itself; p = 1 gives zeros.
     ///
     /// With the mask held constant the map is linear and diagonal: VJP x̄ = Ȳ ⊙ m, JVP ẏ = ẋ ⊙ m.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func dropout(probability p: Double, generator: inout SeededGenerator) -> Tensor {
         require(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got \(p)")
         if p == 0 { return self }

@@ -44,6 +44,8 @@ extension Tensor {
     /// Maximum along `axis`. The derivative flows to the first maximal entry of each slice
     /// (a subgradient; PyTorch's `amax` splits ties evenly instead).
     /// VJP: g placed at the arg-max positions. JVP: ẋ read at the arg-max positions.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
         let a = normalizedAxis(axis, "max")
         require(shape[a] > 0, "max: empty axis \(axis) in shape \(shape)")

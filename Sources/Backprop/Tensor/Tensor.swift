@@ -82,23 +82,34 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     public var isTracked: Bool { node != nil }
 }
 
+// Constructors that fill their scalars one by one are specialised for Float and Double: called
+// from another module, or from generic code, the unspecialised loop copies each element through
+// the type's value witness (a 1000×1000 identity took 3 ms instead of 0.2).
 extension Tensor {
     /// A tensor of zeros.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func zeros(_ shape: [Int]) -> Tensor {
         Tensor(shape: shape, scalars: Array(repeating: 0, count: shape.reduce(1, *)))
     }
 
     /// A tensor of ones.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func ones(_ shape: [Int]) -> Tensor {
         Tensor(shape: shape, scalars: Array(repeating: 1, count: shape.reduce(1, *)))
     }
 
     /// A tensor with every element equal to `value`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func full(_ shape: [Int], _ value: Scalar) -> Tensor {
         Tensor(shape: shape, scalars: Array(repeating: value, count: shape.reduce(1, *)))
     }
 
     /// The n×n identity matrix.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func identity(_ n: Int) -> Tensor {
         var s = [Scalar](repeating: 0, count: n * n)
         for i in 0..<n { s[i * n + i] = 1 }
