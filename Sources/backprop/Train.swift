@@ -289,7 +289,7 @@ struct Train: ParsableCommand {
         let source = dataOptions.sourceName
         var trainer: ClassifierTraining
         if let resume {
-            trainer = try Self.mappingErrors(source: source) {
+            trainer = try Self.mappingErrors(source: source, network: "the network of \(resume)") {
                 try ClassifierTraining(resumingFrom: resume, features: dataset.features, labels: dataset.labels,
                                        classCount: dataset.classCount, epochs: epochs)
             }
@@ -301,7 +301,7 @@ struct Train: ParsableCommand {
             if configuration.architecture == nil && outputUnits > dataset.classCount {
                 warn("--layers ends with \(outputUnits) outputs but \(source) has \(dataset.classCount) classes; outputs \(dataset.classCount)…\(outputUnits - 1) are never a label")
             }
-            trainer = try Self.mappingErrors(source: source) {
+            trainer = try Self.mappingErrors(source: source, network: configuration.architecture == nil ? "--layers" : "--arch") {
                 try ClassifierTraining(configuration: configuration, features: dataset.features, labels: dataset.labels,
                                        classCount: dataset.classCount)
             }
@@ -432,8 +432,9 @@ struct Train: ParsableCommand {
     }
 
     /// Runs `body`, turning the library's errors about the data into one line naming `source`
-    /// and this command's options.
-    static func mappingErrors<R>(source: String, _ body: () throws -> R) throws -> R {
+    /// and this command's options; `network` names where the network came from (`--layers`,
+    /// `--arch`, or the checkpoint being resumed).
+    static func mappingErrors<R>(source: String, network: String, _ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as TrainingError {
@@ -442,9 +443,9 @@ struct Train: ParsableCommand {
         } catch let error as ModelError {
             switch error {
             case let .inputMismatch(expected, found):
-                throw CommandLineError("\(source): --layers starts with \(expected.map(String.init).joined(separator: ",")) inputs, but the data have \(found.map(String.init).joined(separator: ",")) features per row")
+                throw CommandLineError("\(source): \(network) starts with \(expected.map(String.init).joined(separator: ",")) inputs, but the data have \(found.map(String.init).joined(separator: ",")) features per row")
             case let .classCountMismatch(outputs, classes):
-                throw CommandLineError("\(source): --layers ends with \(outputs) outputs, but the data have \(classes) classes")
+                throw CommandLineError("\(source): \(network) ends with \(outputs) outputs, but the data have \(classes) classes")
             case .invalidArchitecture:
                 throw CommandLineError("--arch: \(reason(error))")
             default:
