@@ -96,14 +96,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// encoding; the activations of a batch (forward values, their gradients and the tape);
     /// the activations of evaluating the largest split part at once; the split copies of the
     /// data; and the confusion matrices. Computed in `Double`, so absurd sizes cannot overflow.
+    ///
+    /// For a spec'd network (`architecture`) the parameters and widths are those of its layers on
+    /// `inputShape`, and each convolution adds its column buffer (C/groups·kh·kw × oh·ow per
+    /// example); a spec that does not parse or fit counts as the MLP of `layerSizes`.
     public func estimatedMemory(exampleCount: Int, featureCount: Int, classCount: Int) -> Double {
-        let sizes = layerSizes.map(Double.init)
-        var parameters = 0.0
-        for i in 0..<(sizes.count - 1) { parameters += sizes[i] * sizes[i + 1] + sizes[i + 1] }
+        let (parameters, widths) = parametersAndWidths(featureCount: featureCount)
         let optimizerBuffers: Double = optimizer == .sgd ? (momentum > 0 ? 1 : 0) : 2
         let floatBytes = 4.0
         let parameterBytes = parameters * floatBytes * (4 + 2 * optimizerBuffers)
-        let widths = sizes.reduce(0, +)
         let batchBytes = Double(batchSize) * widths * floatBytes * 4
         let evaluated = Double(exampleCount) * Swift.max(validationFraction, testFraction, 0) + 1
         let evaluationBytes = evaluated * widths * floatBytes * 3
@@ -113,12 +114,45 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return parameterBytes + batchBytes + evaluationBytes + dataBytes + confusionBytes
     }
 
+    /// The network's parameter count and the values one example makes on its way through it
+    /// (every layer's output, plus each convolution's column buffer), in `Double`.
+    func parametersAndWidths(featureCount: Int) -> (parameters: Double, widths: Double) {
+        if let architecture, let spec = try? NetworkArchitecture(parsing: architecture),
+           let shapes = try? spec.shapes(inputShape: inputShape ?? [featureCount]) {
+            var parameters = 0.0, widths = Double(featureCount)
+            for (layer, (input, output)) in zip(spec.layers, zip(shapes, shapes.dropFirst())) {
+                let inputCount = input.map(Double.init).reduce(1, *), outputCount = output.map(Double.init).reduce(1, *)
+                widths += outputCount
+                switch layer {
+                case let .conv(out, kernel, _, _, _, groups, bias):
+                    let columns = Double(input[0] / groups * kernel.height * kernel.width)
+                    parameters += Double(out) * columns + (bias ? Double(out) : 0)
+                    widths += columns * Double(output[1] * output[2])
+                case .linear:
+                    parameters += inputCount * outputCount + outputCount
+                case .batchNorm:
+                    parameters += 4 * Double(input[0])   // weight, bias and the two running statistics
+                case .layerNorm:
+                    parameters += 2 * inputCount
+                case .maxPool, .avgPool, .globalAvgPool, .flatten, .activation, .dropout:
+                    break
+                }
+            }
+            return (parameters, widths)
+        }
+        let sizes = layerSizes.map(Double.init)
+        var parameters = 0.0
+        for i in 0..<(sizes.count - 1) { parameters += sizes[i] * sizes[i + 1] + sizes[i + 1] }
+        return (parameters, sizes.reduce(0, +))
+    }
+
     /// `.exceedsMemory` when `estimatedMemory` is more than `available` bytes.
     public func memoryProblem(exampleCount: Int, featureCount: Int, classCount: Int,
                               available: Int = SystemMemory.available) -> TrainingError? {
         let needed = estimatedMemory(exampleCount: exampleCount, featureCount: featureCount, classCount: classCount)
         guard needed > Double(available) else { return nil }
-        let model = "the " + layerSizes.map(String.init).joined(separator: "-") + " model with batch size \(batchSize)"
+        let model = (architecture.map { "the network \"\($0)\"" } ?? "the " + layerSizes.map(String.init).joined(separator: "-") + " model")
+            + " with batch size \(batchSize)"
         return .exceedsMemory(what: model, needed: needed >= 0x1p62 ? Int(1) << 62 : Int(needed), available: available)
     }
 }

@@ -94,6 +94,31 @@ private func expectModelError(_ metadata: [String: String], _ fragment: String,
     #expect(small.memoryProblem(exampleCount: 120, featureCount: 4, classCount: 3, available: 1000) != nil)
 }
 
+@Test func memoryEstimateOfASpecdNetworkCountsItsLayers() {
+    var c = TrainingConfiguration()
+    c.architecture = "conv 16 3 pad 1, relu, maxpool 2, flatten, linear 10"
+    c.inputShape = [1, 28, 28]
+    let (parameters, widths) = c.parametersAndWidths(featureCount: 784)
+    // conv: 16 filters of 1·3·3 and 16 biases; linear: 16·14·14 = 3136 inputs × 10 and 10 biases.
+    let expectedParameters: Double = 16 * 9 + 16 + 3136 * 10 + 10
+    #expect(parameters == expectedParameters)
+    // The input (784), then conv (16·28·28) with its column buffer (1·3·3 × 28·28), relu
+    // (16·28·28), max pool (16·14·14), flatten (3136) and linear (10).
+    let expectedWidths: Double = 784 + 12_544 + 9 * 784 + 12_544 + 3136 + 3136 + 10
+    #expect(widths == expectedWidths)
+    // A convolution the MLP estimate would call small: 4096 channels of a 512×512 image need
+    // 4 GiB per example, so a batch of 32 cannot fit in 1 GiB.
+    var wide = TrainingConfiguration()
+    wide.architecture = "conv 4096 3 pad 1, flatten, linear 10"
+    wide.inputShape = [1, 512, 512]
+    #expect(wide.memoryProblem(exampleCount: 100, featureCount: 512 * 512, classCount: 10, available: 1 << 30) != nil)
+    // A spec that does not fit its input is estimated as the MLP of `layerSizes`.
+    var misfit = TrainingConfiguration()
+    misfit.architecture = "linear 10"
+    misfit.inputShape = [1, 28, 28]
+    #expect(misfit.parametersAndWidths(featureCount: 784) == TrainingConfiguration().parametersAndWidths(featureCount: 784))
+}
+
 @Test func memoryLimitSizesParse() {
     #expect(SystemMemory.parseSize("1048576") == 1 << 20)
     #expect(SystemMemory.parseSize("512M") == 512 << 20)
