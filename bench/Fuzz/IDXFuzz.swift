@@ -251,6 +251,7 @@ struct IDXFuzzer {
         let labelValues = (0..<labelCount).map { _ in rng.oneIn(10) ? rng.pick([70_000.0, -1, 2.5, .nan, 1e300]) : Double(rng.below(4)) }
         let labelBytes: [UInt8] = [0, 0, 0x0E, 1] + (0..<4).map { UInt8(truncatingIfNeeded: labelCount >> (8 * (3 - $0))) }
             + labelValues.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * (7 - UInt64($0)))) } }
+        // A well-formed rank-1 Float64 file built just above (any values, NaN included, decode).
         let labels = try! IDX.decode(Data(labelBytes), as: Double.self)
         let pairs = IDXReference.pairs(images: expected!, labels: (labels.shape, labelValues))
         do {

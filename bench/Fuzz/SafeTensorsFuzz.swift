@@ -81,6 +81,7 @@ struct SafeTensorsFuzzer {
     init() {
         var rng = SeededGenerator(seed: 7)
         let model = Classifier(layerSizes: [6, 5, 3], activation: .tanh, generator: &rng)
+        // Seeds encoded from valid tensors: encoding them cannot fail.
         let modelFile = [UInt8](try! model.safeTensors().encoded())
         let doubles = [UInt8](try! SafeTensors<Double>(tensors: [("a", Tensor([1, -2, 3])), ("b", Tensor(shape: [2, 0], scalars: []))],
                                                        metadata: ["k": "v"]).encoded())
@@ -99,6 +100,7 @@ struct SafeTensorsFuzzer {
         let seed = rng.pick(seeds)
         let n = Int(seed[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         var buffer = Array(seed[(8 + n)...])
+        // Every seed's header is JSON this fuzzer wrote (or the encoder did), so it parses.
         var header = try! RefJSON.parse(Array(seed[8..<(8 + n)]))
         for _ in 0..<rng.below(3) { header = mutate(header, &rng, depth: 0) }
         var text = Array(header.text.utf8)

@@ -54,8 +54,19 @@ struct CNNOpCase: CustomTestStringConvertible, @unchecked Sendable {  // immutab
     }
 
     static let all: [CNNOpCase] = {
-        let url = Bundle.module.url(forResource: "cnn_ops", withExtension: "json", subdirectory: "Fixtures")!
-        let object = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        // A test argument list cannot throw: a missing or unreadable fixture stops the run, naming it.
+        guard let url = Bundle.module.url(forResource: "cnn_ops", withExtension: "json", subdirectory: "Fixtures") else {
+            fatalError("Fixtures/cnn_ops.json is not in the test bundle")
+        }
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+                fatalError("Fixtures/cnn_ops.json: the top level is not an object")
+            }
+            object = parsed
+        } catch {
+            fatalError("Fixtures/cnn_ops.json: \(error)")
+        }
         return (object["cases"] as! [[String: Any]]).map {
             CNNOpCase(name: $0["name"] as! String, op: $0["op"] as! String, json: $0)
         }
