@@ -166,7 +166,7 @@ int main(int argc, char **argv) {
     float *x = malloc(sizeof(float) * BATCH * 784);
     static int labels[BATCH];
     for (int i = 0; i < BATCH * 784; i++) x[i] = 2.0f * (state = state * 1664525u + 1013904223u) / 4294967296.0f - 1.0f;
-    for (int i = 0; i < BATCH; i++) labels[i] = (state = state * 1664525u + 1013904223u) >> 28 & 7;
+    for (int i = 0; i < BATCH; i++) labels[i] = ((state = state * 1664525u + 1013904223u) >> 16) % 10;
     trainingLabels = labels;
     scratch[8] = calloc(BATCH * 512, sizeof(float));
     scratch[9] = calloc(BATCH * 512, sizeof(float));
