@@ -33,6 +33,61 @@ public enum Gemm {
                  a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
 
+    /// C[m×n] += α·op(A)[m×k]·op(B)[k×n], on the buffers and forms of `multiply`.
+    ///
+    /// This is how plain SGD applies a dense layer's weight gradient without writing it out:
+    /// W += (−η)·Gᵀ·X. A system BLAS takes α itself (β = 1) and scales each entry's sum. The
+    /// library's kernels have no α: the smaller operand (by element count) is first copied,
+    /// times α, into scratch memory, so each entry is cᵢⱼ + Σₚ (α·aᵢₚ)·bₚⱼ. Either way each
+    /// entry carries one rounding more than `multiply`'s (the scaling), and stays within
+    /// |error| ≤ γₖ₊₂·(|α|·Σₚ|aᵢₚ||bₚⱼ| + |cᵢⱼ|), γₙ = n·u/(1 − n·u) (Higham, §3.1).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public static func multiplyAdd<T: TensorScalar>(
+        scale alpha: T, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        let blas = BLASSettings.shared.active
+        let route: Route = blas.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked(.preferred))
+        multiplyAdd(route: route, threads: kernelThreadCount, scale: alpha, transposeA: transposeA, transposeB: transposeB,
+                    m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+    }
+
+    /// `multiplyAdd` on a given route and thread count, regardless of the settings.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    package static func multiplyAdd<T: TensorScalar>(
+        route: Route, threads: Int, scale alpha: T, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        if m == 0 || n == 0 || k == 0 { return }
+        var route = route
+        if case .blas(let blas) = route {
+            if callBLAS(blas, threads: threads, alpha: alpha, transposeA: transposeA, transposeB: transposeB,
+                        m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: true) {
+                return
+            }
+            route = .blocked(.preferred)
+        }
+        // The stored form of each operand: rows × columns with its leading dimension.
+        let scalesA = m * k <= k * n
+        let rows = scalesA ? (transposeA ? k : m) : (transposeB ? n : k)
+        let columns = scalesA ? (transposeA ? m : k) : (transposeB ? k : n)
+        let source = scalesA ? a : b, stride = scalesA ? lda : ldb
+        ScratchBuffer.withBuffer(T.self, count: rows * columns) { scaled in
+            for r in 0..<rows {
+                let from = source + r * stride, to = scaled + r * columns
+                for j in 0..<columns { to[j] = alpha * from[j] }
+            }
+            multiply(route: route, threads: threads, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                     a: scalesA ? UnsafePointer(scaled) : a, lda: scalesA ? columns : lda,
+                     b: scalesA ? b : UnsafePointer(scaled), ldb: scalesA ? ldb : columns,
+                     c: c, ldc: ldc, accumulate: true)
+        }
+    }
+
     /// The implementation a call runs on.
     package enum Route {
         /// The system BLAS (falls back to the blocked kernel for sizes beyond Int32).
@@ -62,7 +117,7 @@ public enum Gemm {
         var parallelThreshold = GemmBlocked.parallelThreshold
         switch route {
         case .blas(let blas):
-            if callBLAS(blas, threads: threads, transposeA: transposeA, transposeB: transposeB,
+            if callBLAS(blas, threads: threads, alpha: 1, transposeA: transposeA, transposeB: transposeB,
                         m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
                         accumulate: accumulate) {
                 return
@@ -130,9 +185,9 @@ public enum Gemm {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
     }
 
-    /// Hands the call to the system BLAS; false when it cannot take it (sizes beyond Int32).
+    /// Hands C (+)= α·op(A)·op(B) to the system BLAS; false when it cannot take it (sizes beyond Int32).
     private static func callBLAS<T: TensorScalar>(
-        _ blas: SystemBLAS, threads: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ blas: SystemBLAS, threads: Int, alpha: T, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
     ) -> Bool {
@@ -149,12 +204,12 @@ public enum Gemm {
         let ta = transposeA ? SystemBLAS.trans : SystemBLAS.noTrans
         let tb = transposeB ? SystemBLAS.trans : SystemBLAS.noTrans
         if T.self == Float.self {
-            blas.sgemm(SystemBLAS.rowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+            blas.sgemm(SystemBLAS.rowMajor, ta, tb, Int32(m), Int32(n), Int32(k), unsafeBitCast(alpha, to: Float.self),
                        rebound(a), Int32(lda), rebound(b), Int32(ldb),
                        1, rebound(c), Int32(ldc))
             return true
         } else if T.self == Double.self {
-            blas.dgemm(SystemBLAS.rowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+            blas.dgemm(SystemBLAS.rowMajor, ta, tb, Int32(m), Int32(n), Int32(k), unsafeBitCast(alpha, to: Double.self),
                        rebound(a), Int32(lda), rebound(b), Int32(ldb),
                        1, rebound(c), Int32(ldc))
             return true

@@ -37,7 +37,19 @@ enum Engine {
                                  whenFinished: ((Int, Tensor<Scalar>) -> Void)? = nil) -> [Tensor<Scalar>?] {
         require(seed.shape == result.shape,
                      "pullback: cotangent shape \(seed.shape) does not match result shape \(result.shape)")
-        return walkBackwards(seed, batch: nil, through: result, to: variables, whenFinished: whenFinished)
+        return walkBackwards(seed, batch: nil, through: result, to: variables, deferring: false,
+                             whenFinished: whenFinished).map { $0?.tensor }
+    }
+
+    /// Reverse mode as `pullback`, except that a variable's cotangent may come back as an
+    /// unevaluated product (`DeferredProduct`): when the rule that uses it offers one (a dense
+    /// layer's weight) and nothing else contributes to it. A second contribution evaluates the
+    /// product and adds to it, in the order the eager walk adds.
+    static func pullbackDeferringProducts<Scalar>(_ seed: Tensor<Scalar>, through result: Tensor<Scalar>,
+                                                  to variables: [GraphNode<Scalar>]) -> [Cotangent<Scalar>?] {
+        require(seed.shape == result.shape,
+                     "pullback: cotangent shape \(seed.shape) does not match result shape \(result.shape)")
+        return walkBackwards(seed, batch: nil, through: result, to: variables, deferring: true)
     }
 
     /// Reverse mode for a batch of k cotangents at once: `seeds` has shape [k] + result's shape,
@@ -50,37 +62,54 @@ enum Engine {
                                       to variables: [GraphNode<Scalar>]) -> [Tensor<Scalar>?] {
         require(seeds.rank >= 1 && Array(seeds.shape.dropFirst()) == result.shape,
                      "pullbackBatch: cotangents of shape \(seeds.shape) do not match [k] + result shape \(result.shape)")
-        return walkBackwards(seeds, batch: seeds.shape[0], through: result, to: variables)
+        return walkBackwards(seeds, batch: seeds.shape[0], through: result, to: variables, deferring: false)
+            .map { $0?.tensor }
     }
 
     /// The reverse walk shared by both: nodes in decreasing identifier order, each node's
     /// cotangent (with a leading batch axis of `batch` when given) pulled back through its rule,
-    /// un-broadcast to the input's shape and added to what the input already received.
+    /// un-broadcast to the input's shape and added to what the input already received. With
+    /// `deferring`, a variable's first cotangent is taken in its deferred form where the rule
+    /// offers one.
     private static func walkBackwards<Scalar>(_ seed: Tensor<Scalar>, batch: Int?, through result: Tensor<Scalar>,
-                                              to variables: [GraphNode<Scalar>],
-                                              whenFinished: ((Int, Tensor<Scalar>) -> Void)? = nil) -> [Tensor<Scalar>?] {
+                                              to variables: [GraphNode<Scalar>], deferring: Bool,
+                                              whenFinished: ((Int, Tensor<Scalar>) -> Void)? = nil) -> [Cotangent<Scalar>?] {
         // (Closures, not `\.id`: a generic key path is instantiated anew at each evaluation.)
         guard let root = result.node, let minimumID = variables.map({ $0.id }).min() else {
             return variables.map { _ in nil }
         }
         let variableIDs = Set(variables.map { $0.id })
         var cotangents: [Int: Tensor<Scalar>] = [root.id: seed]
-        var finished: [Int: Tensor<Scalar>] = [:]
+        var deferred: [Int: DeferredProduct<Scalar>] = [:]
+        var finished: [Int: Cotangent<Scalar>] = [:]
         // Variable index by node identifier, only when someone listens.
         let variableIndex = whenFinished.map { _ in
             Dictionary(variables.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
         for node in subgraph(from: root, minimumID: minimumID).reversed() {
-            guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
             if variableIDs.contains(node.id) {
-                if let whenFinished, let i = variableIndex?[node.id] {
-                    whenFinished(i, cotangent)
-                } else {
-                    finished[node.id] = cotangent
+                if let product = deferred.removeValue(forKey: node.id) {
+                    finished[node.id] = .product(product)
+                } else if let cotangent = cotangents.removeValue(forKey: node.id) {
+                    if let whenFinished, let i = variableIndex?[node.id] {
+                        whenFinished(i, cotangent)
+                    } else {
+                        finished[node.id] = .tensor(cotangent)
+                    }
                 }
                 continue
             }
-            let needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
+            guard let cotangent = cotangents.removeValue(forKey: node.id) else { continue }
+            var needs = node.inputs.map { input in input.map { $0.id >= minimumID } ?? false }
+            if deferring, batch == nil, let offer = node.deferredPullback {
+                for (i, input) in node.inputs.enumerated() {
+                    guard let input, needs[i], variableIDs.contains(input.id), cotangents[input.id] == nil,
+                          deferred[input.id] == nil, let product = offer(i, cotangent),
+                          product.shape == node.inputShapes[i] else { continue }
+                    deferred[input.id] = product
+                    needs[i] = false
+                }
+            }
             let request = PullbackInput(cotangent: cotangent, output: node.output, needs: needs)
             let inputCotangents = batch.map { node.batchedPullback?(request) ?? pullbackOneByOne(node, request, count: $0) }
                 ?? node.pullback(request)
@@ -95,6 +124,8 @@ enum Engine {
                 }
                 if let existing = cotangents[input.id] {
                     cotangents[input.id] = existing + g
+                } else if let product = deferred.removeValue(forKey: input.id) {
+                    cotangents[input.id] = product.value + g
                 } else {
                     cotangents[input.id] = g
                 }

@@ -55,6 +55,9 @@ final class GraphNode<Scalar: TensorScalar> {
     /// broadcasts to it; the engine sums it down). Returns nil when it cannot handle this call
     /// (the engine then pulls the k cotangents back one at a time).
     typealias BatchedPullback = (PullbackInput<Scalar>) -> [Tensor<Scalar>?]?
+    /// Input i's cotangent as an unevaluated product, given the output's cotangent, or nil when
+    /// the rule has no such form for that input (see `DeferredProduct`).
+    typealias DeferredPullback = (_ input: Int, _ cotangent: Tensor<Scalar>) -> DeferredProduct<Scalar>?
 
     let id: Int
     let op: String
@@ -67,10 +70,12 @@ final class GraphNode<Scalar: TensorScalar> {
     private(set) var differential: Differential
     /// The batched pullback, for rules that have one (see `BatchedPullback`).
     private(set) var batchedPullback: BatchedPullback?
+    /// The deferred form of some inputs' cotangents, for rules that have one.
+    private(set) var deferredPullback: DeferredPullback?
 
     init(op: String, inputs: [GraphNode?], inputShapes: [[Int]], shape: [Int], outputScalars: [Scalar],
          pullback: @escaping Pullback, differential: @escaping Differential,
-         batchedPullback: BatchedPullback? = nil) {
+         batchedPullback: BatchedPullback? = nil, deferredPullback: DeferredPullback? = nil) {
         self.id = nodeCounter.add(1, ordering: .relaxed).newValue
         self.op = op
         self.inputs = inputs
@@ -80,6 +85,7 @@ final class GraphNode<Scalar: TensorScalar> {
         self.pullback = pullback
         self.differential = differential
         self.batchedPullback = batchedPullback
+        self.deferredPullback = deferredPullback
     }
 
     /// Releases a long chain of nodes iteratively. Left to itself, releasing the last tensor of a
@@ -100,6 +106,7 @@ final class GraphNode<Scalar: TensorScalar> {
         pullback = { _ in [] }
         differential = { _, _ in nil }
         batchedPullback = nil
+        deferredPullback = nil
         return held
     }
 
@@ -121,10 +128,14 @@ extension Tensor {
     ///   - differential: the JVP: tangents of the inputs (nil = zero) ↦ tangent of the output.
     ///   - batchedPullback: optionally, the VJP of a batch of cotangents at once (used by
     ///     `jacobian`); without it a batch is pulled back one cotangent at a time.
+    ///   - deferredPullback: optionally, an input's cotangent as an unevaluated product, which
+    ///     the walk behind `valueWithGradient(at: model)` may hand over instead (a dense layer's
+    ///     weight gradient); it must equal what `pullback` gives for that input.
     static func recorded(_ op: String, value: Tensor, inputs: [Tensor],
                          pullback: @escaping GraphNode<Scalar>.Pullback,
                          differential: @escaping GraphNode<Scalar>.Differential,
-                         batchedPullback: GraphNode<Scalar>.BatchedPullback? = nil) -> Tensor {
+                         batchedPullback: GraphNode<Scalar>.BatchedPullback? = nil,
+                         deferredPullback: GraphNode<Scalar>.DeferredPullback? = nil) -> Tensor {
         guard DifferentiationContext.isRecording, inputs.contains(where: { $0.node != nil }) else {
             return value.detached
         }
@@ -132,7 +143,8 @@ extension Tensor {
         // its mangled name, at every evaluation (it was ~10 % of `backprop train`).
         let node = GraphNode(op: op, inputs: inputs.map { $0.node }, inputShapes: inputs.map { $0.shape },
                              shape: value.shape, outputScalars: value.scalars,
-                             pullback: pullback, differential: differential, batchedPullback: batchedPullback)
+                             pullback: pullback, differential: differential, batchedPullback: batchedPullback,
+                             deferredPullback: deferredPullback)
         return Tensor(shape: value.shape, scalars: value.scalars, node: node)
     }
 

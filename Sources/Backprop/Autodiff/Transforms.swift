@@ -61,6 +61,25 @@ func valueWithStreamingGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<
     }
 }
 
+/// `valueWithGradient(at:of:)` for a model's parameters: a gradient may come back as the
+/// unevaluated product that defines it (`Engine.pullbackDeferringProducts`), at the outermost
+/// level only; inside another transform the walk is recorded and every gradient is computed.
+func valueWithDeferredGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
+    -> (value: Tensor<Scalar>, gradient: [Cotangent<Scalar>]) {
+    differentiating { outermost in
+        let variables = xs.map { $0.makingVariable() }
+        let y = f(variables)
+        require(y.count == 1, "gradient: f must return one scalar, got shape \(y.shape)")
+        let nodes = variables.map { $0.node! }
+        let seed = Tensor<Scalar>.ones(y.shape)
+        let gs: [Cotangent<Scalar>?] = walking(outermost: outermost) {
+            outermost ? Engine.pullbackDeferringProducts(seed, through: y, to: nodes)
+                      : Engine.pullback(seed, through: y, to: nodes).map { $0.map { .tensor($0) } }
+        }
+        return (outermost ? y.detached : y, zip(gs, xs).map { g, x in g ?? .tensor(.zeros(x.shape)) })
+    }
+}
+
 /// The value of `f` at `x` and its pullback v ↦ vᵀ·∂f/∂x.
 public func valueWithPullback<Scalar>(at x: Tensor<Scalar>, of f: (Tensor<Scalar>) -> Tensor<Scalar>)
     -> (value: Tensor<Scalar>, pullback: (Tensor<Scalar>) -> Tensor<Scalar>) {

@@ -71,13 +71,13 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         }
         try Self.forEachParameter(of: &model, gradients: gradients) { name, p, g in
             if firstMoments.position(of: name) == nil {
-                let zeros = Tensor<Scalar>.zeros(gradients[name]!.shape)
+                let zeros = Tensor<Scalar>.zeros(g.shape)
                 firstMoments[name] = zeros
                 secondMoments[name] = zeros
             }
             let k = firstMoments.position(of: name)!, kv = secondMoments.position(of: name)!
             OptimizerKernels.adamStep(&p, firstMoment: &firstMoments.tensors[k].scalars,
-                                      secondMoment: &secondMoments.tensors[kv].scalars, gradient: g, shrink: shrink, l2: l2,
+                                      secondMoment: &secondMoments.tensors[kv].scalars, gradient: g.scalars, shrink: shrink, l2: l2,
                                       beta1: b1, beta2: b2, stepSize: stepSize, correction2Root: correction2Root, epsilon: eps)
         }
         step += 1

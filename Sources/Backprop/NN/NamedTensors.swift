@@ -10,7 +10,22 @@ public struct NamedTensors<Scalar: TensorScalar>: Sendable, RandomAccessCollecti
     /// The names, unique, in order.
     public private(set) var names: [String]
     /// The tensors, in the order of `names`.
-    public internal(set) var tensors: [Tensor<Scalar>]
+    public internal(set) var tensors: [Tensor<Scalar>] {
+        get { pending.isEmpty ? stored : stored.indices.map(tensor(at:)) }
+        _modify {
+            // In place (no copy of the scalars an element's change writes to).
+            if !pending.isEmpty { evaluatePending() }
+            yield &stored
+        }
+        set {
+            stored = newValue
+            pending = [:]
+        }
+    }
+    /// The tensors, with an empty placeholder where `pending` holds a product.
+    private var stored: [Tensor<Scalar>]
+    /// Gradients not yet evaluated, by position (see `valueWithGradient(at:of:)` for models).
+    private var pending: [Int: DeferredProduct<Scalar>] = [:]
     private var positions: [String: Int]
 
     /// Names and tensors of equal count; names must be unique.
@@ -22,9 +37,33 @@ public struct NamedTensors<Scalar: TensorScalar>: Sendable, RandomAccessCollecti
             require(positions.updateValue(i, forKey: name) == nil, "NamedTensors: the name \"\(name)\" appears twice")
         }
         self.names = names
-        self.tensors = tensors
+        self.stored = tensors
         self.positions = positions
     }
+
+    /// Gradients by name, some of them unevaluated products.
+    init(names: [String], gradients: [Cotangent<Scalar>]) {
+        let placeholder = Tensor<Scalar>(shape: [0], scalars: [])
+        self.init(names: names, tensors: gradients.map { g in
+            if case .tensor(let t) = g { t } else { placeholder }
+        })
+        for (i, g) in gradients.enumerated() { if case .product(let p) = g { pending[i] = p } }
+    }
+
+    /// Evaluates every pending product into `stored`.
+    private mutating func evaluatePending() {
+        for (i, product) in pending { stored[i] = product.value }
+        pending = [:]
+    }
+
+    /// The tensor at `position` (evaluating it if it is a pending product).
+    func tensor(at position: Int) -> Tensor<Scalar> { pending[position]?.value ?? stored[position] }
+
+    /// The shape of the tensor at `position`, without evaluating anything.
+    func shape(at position: Int) -> [Int] { pending[position]?.shape ?? stored[position].shape }
+
+    /// The unevaluated product at `position`, if that gradient is one.
+    func pendingProduct(at position: Int) -> DeferredProduct<Scalar>? { pending[position] }
 
     /// No tensors.
     public init() { self.init(names: [], tensors: []) }
@@ -39,24 +78,26 @@ public struct NamedTensors<Scalar: TensorScalar>: Sendable, RandomAccessCollecti
     /// The number of tensors: the position after the last.
     public var endIndex: Int { names.count }
     /// The (name, tensor) pair at `position`, in insertion order.
-    public subscript(position: Int) -> (name: String, tensor: Tensor<Scalar>) { (names[position], tensors[position]) }
+    public subscript(position: Int) -> (name: String, tensor: Tensor<Scalar>) { (names[position], tensor(at: position)) }
 
     /// The tensor named `name`, or nil. Setting a new name appends it; setting nil removes it.
     public subscript(name: String) -> Tensor<Scalar>? {
-        get { positions[name].map { tensors[$0] } }
+        get { positions[name].map(tensor(at:)) }
         set {
             if let i = positions[name] {
                 if let newValue {
-                    tensors[i] = newValue
+                    stored[i] = newValue
+                    pending[i] = nil
                 } else {
+                    evaluatePending()   // so that positions can shift
                     names.remove(at: i)
-                    tensors.remove(at: i)
+                    stored.remove(at: i)
                     positions = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
                 }
             } else if let newValue {
                 positions[name] = names.count
                 names.append(name)
-                tensors.append(newValue)
+                stored.append(newValue)
             }
         }
     }
@@ -67,7 +108,7 @@ public struct NamedTensors<Scalar: TensorScalar>: Sendable, RandomAccessCollecti
     /// The same names with each tensor transformed.
     public func mapTensors(_ transform: (Tensor<Scalar>) throws -> Tensor<Scalar>) rethrows -> NamedTensors {
         var copy = self
-        for i in tensors.indices { copy.tensors[i] = try transform(tensors[i]) }
+        copy.tensors = try tensors.map(transform)
         return copy
     }
 

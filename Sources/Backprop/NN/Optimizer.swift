@@ -30,19 +30,19 @@ public protocol Optimizer<Scalar>: Sendable {
 
 extension Optimizer {
     /// Checks `gradients` against the parameters of `model` (names and shapes), then calls
-    /// `body` with each parameter's name, scalars (to update in place) and gradient scalars,
-    /// in declaration order.
+    /// `body` with each parameter's name, scalars (to update in place) and gradient, in
+    /// declaration order.
     static func forEachParameter<Model: Module<Scalar>>(
         of model: inout Model, gradients: NamedTensors<Scalar>,
-        _ body: (_ name: String, _ parameter: inout [Scalar], _ gradient: [Scalar]) -> Void) throws {
+        _ body: (_ name: String, _ parameter: inout [Scalar], _ gradient: ParameterGradient<Scalar>) -> Void) throws {
         let parameters = model.collectTensors(role: .parameter)
         var positions: [Int] = []
         positions.reserveCapacity(parameters.names.count)
         for (i, name) in parameters.names.enumerated() {
             guard let k = gradients.position(of: name) else { throw OptimizerError.missingGradient(name) }
-            let g = gradients.tensors[k]
-            guard g.shape == parameters.tensors[i].shape else {
-                throw OptimizerError.gradientShape(name: name, expected: parameters.tensors[i].shape, found: g.shape)
+            let shape = gradients.shape(at: k)
+            guard shape == parameters.tensors[i].shape else {
+                throw OptimizerError.gradientShape(name: name, expected: parameters.tensors[i].shape, found: shape)
             }
             positions.append(k)
         }
@@ -83,18 +83,38 @@ extension Optimizer {
     }
 }
 
+/// A parameter's gradient as an optimizer receives it: its scalars, or — for a dense layer's
+/// weight from `valueWithGradient(at: model)` — possibly the product Gᵀ·X not yet evaluated.
+struct ParameterGradient<Scalar: TensorScalar> {
+    let gradients: NamedTensors<Scalar>
+    let position: Int
+
+    /// The gradient's shape (the parameter's), without evaluating anything.
+    var shape: [Int] { gradients.shape(at: position) }
+
+    /// The gradient's scalars (evaluating a pending product).
+    var scalars: [Scalar] { gradients.tensor(at: position).scalars }
+
+    /// The gradient as a product still to be computed, or nil when it is a tensor or has been
+    /// read already (then `scalars` costs nothing more).
+    var unevaluatedProduct: DeferredProduct<Scalar>? {
+        guard let product = gradients.pendingProduct(at: position), !product.isEvaluated else { return nil }
+        return product
+    }
+}
+
 /// Walks the parameters, handing each one's scalars and its (already checked) gradient to `body`.
 private struct ParameterUpdater<Scalar: TensorScalar>: TensorVisitor {
     var path = ModulePath()
     let gradients: NamedTensors<Scalar>
     let positions: [Int]
-    let body: (String, inout [Scalar], [Scalar]) -> Void
+    let body: (String, inout [Scalar], ParameterGradient<Scalar>) -> Void
     var next = 0
 
     mutating func visit(_ tensor: inout Tensor<Scalar>, name: String, role: TensorRole) {
         guard role == .parameter else { return }
         tensor.node = nil
-        body(path.qualifiedName(name), &tensor.scalars, gradients.tensors[positions[next]].scalars)
+        body(path.qualifiedName(name), &tensor.scalars, ParameterGradient(gradients: gradients, position: positions[next]))
         next += 1
     }
 }

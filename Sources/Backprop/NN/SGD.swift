@@ -41,18 +41,22 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         try Self.forEachParameter(of: &model, gradients: gradients) { name, p, g in
             guard mu != 0 else {
-                OptimizerKernels.sgdStep(&p, gradient: g, learningRate: lr, weightDecay: wd)
+                if wd == 0, let product = g.unevaluatedProduct {
+                    product.addScaled(-lr, to: &p)   // θ += (−η)·Gᵀ·X in one product
+                } else {
+                    OptimizerKernels.sgdStep(&p, gradient: g.scalars, learningRate: lr, weightDecay: wd)
+                }
                 return
             }
             if let k = momentumBuffers.position(of: name) {
-                OptimizerKernels.sgdMomentumStep(&p, gradient: g, momentumBuffer: &momentumBuffers.tensors[k].scalars,
+                OptimizerKernels.sgdMomentumStep(&p, gradient: g.scalars, momentumBuffer: &momentumBuffers.tensors[k].scalars,
                                                  firstStep: false, learningRate: lr, momentum: mu, weightDecay: wd,
                                                  nesterov: nesterov)
             } else {
                 var b = [Scalar](repeating: 0, count: p.count)
-                OptimizerKernels.sgdMomentumStep(&p, gradient: g, momentumBuffer: &b, firstStep: true, learningRate: lr,
+                OptimizerKernels.sgdMomentumStep(&p, gradient: g.scalars, momentumBuffer: &b, firstStep: true, learningRate: lr,
                                                  momentum: mu, weightDecay: wd, nesterov: nesterov)
-                momentumBuffers[name] = Tensor(shape: gradients[name]!.shape, scalars: b)
+                momentumBuffers[name] = Tensor(shape: g.shape, scalars: b)
             }
         }
         step += 1

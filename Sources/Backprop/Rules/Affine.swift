@@ -51,6 +51,12 @@ extension Tensor {
                             let g = p.cotangent.reshaped([p.batchCount * batch, outputs])
                             let gx = matmul(g, weight).reshaped([p.batchCount] + x.shape)
                             return bias == nil ? [gx, nil] : [gx, nil, nil]
+                        },
+                        deferredPullback: { i, cotangent in
+                            // ∂L/∂W = Gᵀ·X as the product itself, for plain SGD to apply in place.
+                            guard i == 1, PullbackInput<Scalar>.mayFuse else { return nil }
+                            return DeferredProduct(vector ? cotangent.reshaped([1, outputs]) : cotangent, transposed: true,
+                                                   vector ? x.reshaped([1, inputs]) : x, transposed: false)
                         })
     }
 }

@@ -9,10 +9,12 @@ struct GemmCase: CustomStringConvertible, Sendable {
     /// Extra elements at the end of every stored row (leading dimension minus width).
     var padding = 0
     var accumulate = false
+    /// α of `Gemm.multiplyAdd` (C += α·op(A)·op(B); needs `accumulate`), or nil for `multiply`.
+    var scale: Double? = nil
 
     var description: String {
         "\(transposeA ? "Aᵀ" : "A")·\(transposeB ? "Bᵀ" : "B") m=\(m) n=\(n) k=\(k) pad=\(padding)"
-            + (accumulate ? " +=" : "")
+            + (accumulate ? " +=" : "") + (scale.map { " α=\($0)" } ?? "")
     }
 
     /// Every shape × all four transpose forms × accumulate off/on, with and without padding.
@@ -88,12 +90,21 @@ struct GemmProblem<T: TensorScalar> {
         Double(spec.transposeB ? b[j * ldb + p] : b[p * ldb + j])
     }
 
-    /// Runs `Gemm.multiply` on the given route on a copy of C and returns it.
+    /// Runs `Gemm.multiply` (or `Gemm.multiplyAdd` when the case has a scale) on the given
+    /// route on a copy of C and returns it.
     func run(route: Gemm.Route, threads: Int) -> [T] {
         var c = c0
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
+                    if let scale = spec.scale {
+                        Gemm.multiplyAdd(route: route, threads: threads, scale: T(scale),
+                                         transposeA: spec.transposeA, transposeB: spec.transposeB,
+                                         m: spec.m, n: spec.n, k: spec.k,
+                                         a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                                         c: c.baseAddress!, ldc: ldc)
+                        return
+                    }
                     Gemm.multiply(route: route, threads: threads,
                                   transposeA: spec.transposeA, transposeB: spec.transposeB,
                                   m: spec.m, n: spec.n, k: spec.k,
@@ -114,16 +125,21 @@ struct GemmProblem<T: TensorScalar> {
     /// (Higham, Accuracy and Stability of Numerical Algorithms, §3.1). The Double reference
     /// obeys the same bound with u = 2⁻⁵³, so the allowed difference is the sum of the two γ's
     /// times that magnitude. It holds for every input, so a failure is a real bug, not noise.
+    /// With a scale α (`multiplyAdd`) each term is α·aᵢₚbₚⱼ, and α's rounding (of the sum, or of
+    /// each aᵢₚ or bₚⱼ) is one more: γ_{k+2}. α is a power of two or a short decimal whose own
+    /// rounding to T is part of the operand: the reference uses T(α) exactly.
     func verify(_ c: [T], _ label: String) {
         func gamma(_ n: Int, _ u: Double) -> Double { Double(n) * u / (1 - Double(n) * u) }
-        let g = gamma(spec.k + 1, Double(T.ulpOfOne) / 2) + gamma(spec.k + 1, 0x1p-53)
+        let terms = spec.k + (spec.scale == nil ? 1 : 2)
+        let g = gamma(terms, Double(T.ulpOfOne) / 2) + gamma(terms, 0x1p-53)
+        let alpha = spec.scale.map { Double(T($0)) } ?? 1
         var failures = 0
         for i in 0..<spec.m {
             for j in 0..<spec.n {
                 var exact = spec.accumulate ? Double(c0[i * ldc + j]) : 0
                 var magnitude = abs(exact)
                 for p in 0..<spec.k {
-                    let term = opA(i, p) * opB(p, j)
+                    let term = alpha * opA(i, p) * opB(p, j)
                     exact += term
                     magnitude += abs(term)
                 }
@@ -178,6 +194,26 @@ struct GemmAccuracyTests {
         f.verify(f.run(route: .blas(blas), threads: 1), "blas")
         let d = GemmProblem<Double>(spec, seed: seed)
         d.verify(d.run(route: .blas(blas), threads: 2), "blas×2")
+    }
+
+    /// C += α·op(A)·op(B) for the four forms, on every route; α as plain SGD uses it (−η) and a
+    /// power of two (exact scaling).
+    static let scaledCases: [GemmCase] = GemmCase.all(shapes: oddShapes).filter(\.accumulate).flatMap { spec in
+        [-0.01, 0.5].map { alpha in
+            var scaled = spec
+            scaled.scale = alpha
+            return scaled
+        }
+    }
+
+    @Test("multiplyAdd adds α·op(A)·op(B), one rounding more than multiply, on every route", arguments: scaledCases)
+    func scaledAccumulate(_ spec: GemmCase) throws {
+        check(Float.self, spec)
+        check(Double.self, spec)
+        if let blas = testBLAS {
+            let problem = GemmProblem<Float>(spec, seed: 11)
+            problem.verify(problem.run(route: .blas(blas), threads: 2), "blas×2")
+        }
     }
 
     @Test("k = 0 gives zero, or leaves C as it was when accumulating")
