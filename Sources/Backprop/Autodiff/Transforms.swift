@@ -64,6 +64,8 @@ func valueWithStreamingGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<
 /// `valueWithGradient(at:of:)` for a model's parameters: a gradient may come back as the
 /// unevaluated product that defines it (`Engine.pullbackDeferringProducts`), at the outermost
 /// level only; inside another transform the walk is recorded and every gradient is computed.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func valueWithDeferredGradient<Scalar>(at xs: [Tensor<Scalar>], of f: ([Tensor<Scalar>]) -> Tensor<Scalar>)
     -> (value: Tensor<Scalar>, gradient: [Cotangent<Scalar>]) {
     differentiating { outermost in

@@ -30,6 +30,8 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     }
 
     /// The composition: layers[n−1](… layers[0](x)).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         layers.reduce(x) { $1($0) }
     }

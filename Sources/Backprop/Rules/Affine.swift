@@ -13,6 +13,8 @@ extension Tensor {
     /// - ∂L/∂b = Σ_rows G  [T]  (one example: g)
     /// - ∂L/∂X = G·W    [B, N]  (one example: Wᵀ g)
     /// JVP: Ẏ = Ẋ·Wᵀ + X·Ẇᵀ + ḃ.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func affine(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         require(weight.rank == 2, "affine: weight must be [out, in], got shape \(weight.shape)")
         let outputs = weight.shape[0], inputs = weight.shape[1]

@@ -12,6 +12,8 @@ extension Tensor {
     /// - VJP: ∂L/∂z = (g/B)·β(s·p − t) — for distributions the familiar β(p − t)/B;
     ///   ∂L/∂β = (g/B)·Σ_b (s_b⟨p_b, z_b⟩ − ⟨t_b, z_b⟩). Targets are constants (no cotangent).
     /// - JVP: L̇ = (1/B) Σ_b [β⟨s_b p_b − t_b, ż_b⟩ + β̇(s_b⟨p_b, z_b⟩ − ⟨t_b, z_b⟩)].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func softmaxCrossEntropy(logits z: Tensor, targets: Tensor, inverseTemperature beta: Tensor) -> Tensor {
         require(z.shape == targets.shape && (z.rank == 1 || z.rank == 2),
                      "softmaxCrossEntropy: logits shape \(z.shape) and targets shape \(targets.shape) must be equal [B, C] or [C]")
@@ -54,6 +56,8 @@ extension Tensor {
     }
 
     /// Cross-entropy against integer class labels (one-hot targets), constant β.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func softmaxCrossEntropy(logits z: Tensor, labels: [Int], inverseTemperature beta: Scalar = 1) -> Tensor {
         require(z.rank == 2 && z.shape[0] == labels.count,
                      "softmaxCrossEntropy: logits shape \(z.shape) does not match \(labels.count) labels")

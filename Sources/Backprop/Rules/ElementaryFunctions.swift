@@ -36,6 +36,8 @@ extension Tensor {
     /// |x|, elementwise. Derivative: sign x (0 at 0).
     public func abs() -> Tensor { unaryRecorded(.abs) { x, _ in x.unary(.sign) } }            // |x|′ = sign x (0 at 0)
     /// max(x, 0). Derivative: 1 where x > 0, else 0 (0 at the kink, as PyTorch).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func relu() -> Tensor {
         unaryRecorded(.relu, fusedPullback: { g, x in
             Tensor(shape: g.shape, scalars: ElementwiseKernels.reluBackward(g.scalars, input: x.scalars))
