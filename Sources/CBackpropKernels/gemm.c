@@ -23,6 +23,13 @@ AVX2_TARGET void backprop_sgemm_tile_avx2(long kc, const float *a, const float *
     typedef float VU __attribute__((ext_vector_type(8), aligned(4)));
     V c00 = (V)0, c01 = (V)0, c02 = (V)0, c10 = (V)0, c11 = (V)0, c12 = (V)0;
     V c20 = (V)0, c21 = (V)0, c22 = (V)0, c30 = (V)0, c31 = (V)0, c32 = (V)0;
+    // C is read at the end: ask for its lines now (as the generic tile does).
+    if (accumulate) {
+        for (int r = 0; r < 4; r++) {
+            __builtin_prefetch(c + r * ldc, 1, 3);
+            __builtin_prefetch(c + r * ldc + 23, 1, 3);
+        }
+    }
     if (kc > 0) {
         __asm__ volatile(
             "1:\n\t"

@@ -14,6 +14,14 @@ TILE_TARGET void TILE_NAME(long kc, const TILE_T *a, const TILE_T *b, TILE_T *c,
     for (int r = 0; r < TILE_MR; r++) {
         for (int v = 0; v < TILE_NV; v++) acc[r][v] = (V)0;
     }
+    // C is read at the end: ask for its lines now, so the loop over p hides their latency (a
+    // weight updated in place is rarely in cache). Results do not depend on it.
+    if (accumulate) {
+        for (int r = 0; r < TILE_MR; r++) {
+            __builtin_prefetch(c + r * ldc, 1, 3);
+            __builtin_prefetch(c + r * ldc + TILE_NV * TILE_W - 1, 1, 3);
+        }
+    }
     for (long p = 0; p < kc; p++) {
         V bv[TILE_NV];
         for (int v = 0; v < TILE_NV; v++) bv[v] = *(const VU *)(b + v * TILE_W);
