@@ -77,12 +77,4 @@ enum Cotangent<Scalar: TensorScalar>: Sendable {
         case .product(let p): p.value
         }
     }
-
-    /// The shape, without evaluating anything.
-    var shape: [Int] {
-        switch self {
-        case .tensor(let t): t.shape
-        case .product(let p): p.shape
-        }
-    }
 }
