@@ -106,10 +106,14 @@ func run() -> Int32 {
     var swiftModel = ReferenceMLP(l1: linears[0], l2: linears[1], l3: linears[2])
     var swiftOptimizer = SGD<Float>(learningRate: 0.01)
 
+    // The compiler's tangent holds every gradient computed; the library's weight gradients are
+    // read too (`tensors`) rather than left to plain SGD's fused product, so both paths do the
+    // same work and take the same update, bit for bit.
     func libraryStep() -> NamedTensors<Float> {
         let (_, gradients) = valueWithGradient(at: libraryModel) { m in
             Tensor.softmaxCrossEntropy(logits: m(x), targets: targets, inverseTemperature: one)
         }
+        _ = gradients.tensors
         do { try libraryOptimizer.update(&libraryModel, along: gradients) } catch { fatalError("library step: \(error)") }
         return gradients
     }
