@@ -306,9 +306,7 @@ extension Gemm {
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
     ) {
-        let blas = BLASSettings.shared.active
-        let route: Route = blas.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked(.preferred))
-        multiply(route: route, threads: threads, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+        multiply(route: .chosen(m: m, n: n, k: k), threads: threads, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                  a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
 }

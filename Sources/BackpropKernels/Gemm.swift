@@ -26,9 +26,7 @@ public enum Gemm {
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
     ) {
-        let blas = BLASSettings.shared.active
-        let route: Route = blas.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked(.preferred))
-        multiply(route: route, threads: kernelThreadCount,
+        multiply(route: .chosen(m: m, n: n, k: k), threads: kernelThreadCount,
                  transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                  a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
@@ -48,9 +46,7 @@ public enum Gemm {
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         c: UnsafeMutablePointer<T>, ldc: Int
     ) {
-        let blas = BLASSettings.shared.active
-        let route: Route = blas.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked(.preferred))
-        multiplyAdd(route: route, threads: kernelThreadCount, scale: alpha, transposeA: transposeA, transposeB: transposeB,
+        multiplyAdd(route: .chosen(m: m, n: n, k: k), threads: kernelThreadCount, scale: alpha, transposeA: transposeA, transposeB: transposeB,
                     m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
     }
 
@@ -63,13 +59,11 @@ public enum Gemm {
         c: UnsafeMutablePointer<T>, ldc: Int
     ) {
         if m == 0 || n == 0 || k == 0 { return }
-        var route = route
-        if case .blas(let blas) = route {
-            if callBLAS(blas, threads: threads, alpha: alpha, transposeA: transposeA, transposeB: transposeB,
-                        m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: true) {
-                return
-            }
-            route = .blocked(.preferred)
+        // A BLAS that cannot take the call (sizes beyond Int32) leaves it to `multiply`'s fallback.
+        if case .blas(let blas) = route,
+           callBLAS(blas, threads: threads, alpha: alpha, transposeA: transposeA, transposeB: transposeB,
+                    m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: true) {
+            return
         }
         // The stored form of each operand: rows × columns with its leading dimension.
         let scalesA = m * k <= k * n
@@ -97,6 +91,12 @@ public enum Gemm {
         /// The packed, cache-blocked SIMD kernel with the given micro-kernel form, on one thread
         /// below `parallelThreshold` multiply-adds.
         case blocked(GemmKernelForm, parallelThreshold: Int = GemmBlocked.parallelThreshold)
+
+        /// The route the settings choose for an m×n×k product: the system BLAS when one is
+        /// active, else plain loops for small products and the blocked kernel for the rest.
+        static func chosen(m: Int, n: Int, k: Int) -> Route {
+            BLASSettings.shared.active.map { .blas($0) } ?? (m * n * k <= GemmSmall.threshold ? .small : .blocked(.preferred))
+        }
     }
 
     /// `multiply` on a given route and thread count, regardless of the settings.
